@@ -1,0 +1,1 @@
+"""The ``powertrack`` command line."""

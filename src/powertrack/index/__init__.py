@@ -1,0 +1,1 @@
+"""The predicate index: match a tweet against many rules at once."""

@@ -1,0 +1,74 @@
+"""Text normalization and tokenization shared by rules and tweets.
+
+Both sides of a match go through these functions, so a rule keyword and the
+tweet text it should find are always cut the same way: NFC first, Unicode
+case folding, then tokens that are runs of word characters (letters, marks,
+digits) or single emoji. Accents are kept: ``cumpleaños`` and ``cumpleanos``
+are different tokens.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import regex
+
+__all__ = [
+    "STOP_WORDS",
+    "fold",
+    "is_emoji_token",
+    "starts_with_punctuation",
+    "tokenize",
+    "tokenize_folded",
+]
+
+# An emoji token: a flag (two regional indicators), a keycap, or a pictographic
+# base with its modifiers and zero-width-joined continuations.
+_EMOJI = (
+    r"[\U0001F1E6-\U0001F1FF]{2}"
+    r"|[0-9#*]\uFE0F?\u20E3"
+    r"|\p{Extended_Pictographic}[\uFE0F\U0001F3FB-\U0001F3FF]*"
+    r"(?:\u200D\p{Extended_Pictographic}[\uFE0F\U0001F3FB-\U0001F3FF]*)*"
+)
+# Word characters: letters, combining marks and digits. The connector
+# punctuation `_` is not a word character, so `nasa_jpl` is two tokens.
+_TOKEN = regex.compile(_EMOJI + r"|[\p{L}\p{M}\p{N}]+", regex.V1)
+_EMOJI_ONLY = regex.compile(r"(?:" + _EMOJI + r")\Z", regex.V1)
+
+# Stop words: a rule whose only positive clauses are these is rejected.
+STOP_WORDS: frozenset[str] = frozenset(
+    "a an and at but by com from http https if in is it its me my or rt the "
+    "this to too via we www you".split()
+)
+
+
+def fold(text: str) -> str:
+    """NFC-normalize and case-fold ``text``; emoji variation selectors are dropped."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text).replace("\ufe0f", "")
+    return text.casefold()
+
+
+def tokenize_folded(folded: str) -> list[str]:
+    """Tokens of text that is already folded by :func:`fold`."""
+    return _TOKEN.findall(folded)  # type: ignore[no-any-return]
+
+
+def tokenize(text: str) -> list[str]:
+    """Fold ``text`` and cut it into tokens."""
+    return _TOKEN.findall(fold(text))  # type: ignore[no-any-return]
+
+
+def is_emoji_token(token: str) -> bool:
+    """True when ``token`` is a single emoji (possibly a modified or joined sequence)."""
+    return _EMOJI_ONLY.match(token) is not None
+
+
+def starts_with_punctuation(word: str) -> bool:
+    """True when ``word`` starts with punctuation or a symbol that is not an emoji."""
+    if not word:
+        return False
+    match = _TOKEN.match(fold(word))
+    if match is not None and match.start() == 0:
+        return False
+    return unicodedata.category(word[0])[0] in "PS"

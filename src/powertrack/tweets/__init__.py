@@ -1,0 +1,1 @@
+"""Tweets: one normalized view built from v1.1 or v2 JSON."""
