@@ -1,0 +1,180 @@
+"""Benchmark the predicate index: prints one JSON document of figures.
+
+For each rule count and profile it reports tweets/s on one core from raw JSON
+bytes to matched ids, candidates per tweet, p50/p99 per-tweet latency, bytes
+per rule, parse and index build time, single-rule add time, the brute-force
+evaluator's tweets/s on a sample, and the JSON-parse-only floor measured in
+the same run.
+
+    python benchmarks/match.py                      # 1k, 10k, 100k, 1M rules
+    python benchmarks/match.py --sizes 1000 10000   # a quicker run
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from workload import generate_rules, load_corpus_tweets, vocabulary  # noqa: E402
+
+from powertrack import RuleIndex, Tweet, parse_rule  # noqa: E402
+from powertrack.rules.rule import Rule  # noqa: E402
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _percentile(sorted_values: list[float], fraction: float) -> float:
+    if not sorted_values:
+        return 0.0
+    index = min(len(sorted_values) - 1, round(fraction * (len(sorted_values) - 1)))
+    return sorted_values[index]
+
+
+def parse_floor(raw_tweets: list[bytes]) -> float:
+    """Tweets/s of orjson.loads alone: the floor any matcher pays."""
+    started = time.perf_counter()
+    for raw in raw_tweets:
+        orjson.loads(raw)
+    return len(raw_tweets) / (time.perf_counter() - started)
+
+
+def tweet_floor(raw_tweets: list[bytes]) -> float:
+    """Tweets/s of JSON bytes to the normalized Tweet view, without matching."""
+    started = time.perf_counter()
+    for raw in raw_tweets:
+        Tweet.from_json(raw)
+    return len(raw_tweets) / (time.perf_counter() - started)
+
+
+def measure(
+    size: int, profile: str, vocab: list[str], raw_tweets: list[bytes], brute_sample: int
+) -> dict[str, Any]:
+    """Build an index of ``size`` rules and measure it against the tweets."""
+    texts = generate_rules(size, profile, seed=size, vocab=vocab)  # type: ignore[arg-type]
+    gc.collect()
+    rss_before = _rss_bytes()
+    started = time.perf_counter()
+    rules = [parse_rule(text) for text in texts]
+    parse_seconds = time.perf_counter() - started
+
+    index = RuleIndex()
+    started = time.perf_counter()
+    for rule_id, rule in enumerate(rules):
+        index.add(rule_id, rule)
+    build_seconds = time.perf_counter() - started
+    brute_rules: list[Rule] = rules[:]
+    del rules
+    gc.collect()
+    rss_after = _rss_bytes()
+
+    # Warm up: the first pass over the stream also teaches the index which
+    # keys are common, and re-posts rules accordingly.
+    for raw in raw_tweets:
+        index.match(Tweet.from_json(raw))
+
+    latencies: list[float] = []
+    matches = 0
+    clock = time.perf_counter
+    started = clock()
+    for raw in raw_tweets:
+        begin = clock()
+        matches += len(index.match(Tweet.from_json(raw)))
+        latencies.append(clock() - begin)
+    elapsed = clock() - started
+    latencies.sort()
+
+    sample = [Tweet.from_json(raw) for raw in raw_tweets[:2000]]
+    candidates = statistics.fmean(index.candidates(tweet) for tweet in sample)
+
+    brute_tweets = raw_tweets[:brute_sample]
+    started = clock()
+    for raw in brute_tweets:
+        tweet = Tweet.from_json(raw)
+        [rule for rule in brute_rules if rule.matches(tweet)]
+    brute_tps = len(brute_tweets) / (clock() - started)
+    del brute_rules
+
+    add_times: list[float] = []
+    extra = generate_rules(500, profile, seed=size + 1, vocab=vocab)  # type: ignore[arg-type]
+    probe = Tweet.from_json(raw_tweets[0])
+    for offset, text in enumerate(extra):
+        begin = clock()
+        index.add(("added", offset), text)
+        index.match(probe)
+        add_times.append(clock() - begin)
+    add_times.sort()
+
+    tps = len(raw_tweets) / elapsed
+    stats = index.stats()
+    return {
+        "rules": size,
+        "profile": profile,
+        "tweets_per_second": round(tps),
+        "matches_per_tweet": round(matches / len(raw_tweets), 3),
+        "candidates_per_tweet": round(candidates, 2),
+        "latency_p50_us": round(_percentile(latencies, 0.5) * 1e6, 1),
+        "latency_p99_us": round(_percentile(latencies, 0.99) * 1e6, 1),
+        "bytes_per_rule": round((rss_after - rss_before) / size),
+        "parse_seconds": round(parse_seconds, 3),
+        "index_build_seconds": round(build_seconds, 3),
+        "parse_and_build_seconds": round(parse_seconds + build_seconds, 3),
+        "add_parse_and_match_p50_us": round(_percentile(add_times, 0.5) * 1e6, 1),
+        "add_parse_and_match_p99_us": round(_percentile(add_times, 0.99) * 1e6, 1),
+        "brute_force_tweets_per_second": round(brute_tps, 2),
+        "brute_force_sample_tweets": len(brute_tweets),
+        "speedup_over_brute_force": round(tps / brute_tps, 1),
+        "unindexed_rules": stats.unindexed_rules,
+        "index_keys": stats.keys,
+    }
+
+
+def main() -> None:
+    """Run the benchmark and print its JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000, 1_000_000])
+    parser.add_argument("--profiles", nargs="+", default=["realistic", "broad"])
+    parser.add_argument("--tweets", type=int, default=None, help="corpus tweets to use")
+    parser.add_argument(
+        "--broad-max", type=int, default=100_000, help="largest size run for the broad profile"
+    )
+    args = parser.parse_args()
+
+    raw_tweets, source = load_corpus_tweets(args.tweets)
+    vocab = vocabulary(raw_tweets)
+    floor = parse_floor(raw_tweets)
+    view_floor = tweet_floor(raw_tweets)
+    runs = []
+    for profile in args.profiles:
+        for size in args.sizes:
+            if profile == "broad" and size > args.broad_max:
+                continue
+            brute_sample = max(3, min(500, 20_000_000 // (size * 20)))
+            runs.append(measure(size, profile, vocab, raw_tweets, brute_sample))
+            print(orjson.dumps(runs[-1]).decode(), file=sys.stderr)
+    report = {
+        "benchmark": "match",
+        "tweets": len(raw_tweets),
+        "tweet_source": source,
+        "python": sys.version.split()[0],
+        "json_parse_only_tweets_per_second": round(floor),
+        "json_to_tweet_view_tweets_per_second": round(view_floor),
+        "runs": runs,
+    }
+    print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""``powertrack match``: run rules over a file of tweets and print the matches."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import orjson
+
+from powertrack.index.index import RuleIndex
+from powertrack.rules.errors import RuleSyntaxError
+from powertrack.rules.parser import parse_rule
+from powertrack.tweets.errors import TweetFormatError
+from powertrack.tweets.model import Tweet
+
+__all__ = ["RulesFileError", "read_rules", "run_match"]
+
+# Files larger than this show a progress bar when stderr is a terminal.
+_PROGRESS_MIN_BYTES = 5_000_000
+
+
+class RulesFileError(ValueError):
+    """The rules file cannot be used at all (missing, unreadable, not JSON lines)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleLine:
+    """One rule read from a rules file."""
+
+    line: int
+    id: str
+    value: str
+    tag: str
+
+
+def read_rules(path: Path, *, text_mode: bool) -> list[RuleLine]:
+    """Read a rules file: JSON lines ``{"id"?, "value", "tag"?}`` or, with text_mode, plain lines.
+
+    The rule id is the ``id`` field when given, else the line number.
+    """
+    try:
+        content = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as exc:
+        raise RulesFileError(f"cannot read rules file {path}: {exc.strerror or exc}") from exc
+    rules = []
+    for number, raw_line in enumerate(content.splitlines(), start=1):
+        if not raw_line.strip():
+            continue
+        if text_mode:
+            rules.append(RuleLine(number, str(number), raw_line.decode("utf-8", "replace"), ""))
+            continue
+        try:
+            obj = orjson.loads(raw_line)
+        except orjson.JSONDecodeError as exc:
+            raise RulesFileError(f"{path}:{number}: not a JSON object ({exc})") from exc
+        if not isinstance(obj, dict) or not isinstance(obj.get("value"), str):
+            raise RulesFileError(f'{path}:{number}: expected {{"value": "...", "tag": "..."}}')
+        rule_id = obj.get("id")
+        tag = obj.get("tag")
+        rules.append(
+            RuleLine(
+                number,
+                str(rule_id) if rule_id is not None else str(number),
+                obj["value"],
+                tag if isinstance(tag, str) else "",
+            )
+        )
+    return rules
+
+
+def _tweet_lines(stream: IO[bytes], total: int | None) -> Iterator[bytes]:
+    if total is None:
+        yield from stream
+        return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    with Progress(
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("matching", total=total)
+        for line in stream:
+            progress.advance(task, len(line))
+            yield line
+
+
+def run_match(rules_path: Path | None, tweets_path: Path | None, *, text_mode: bool) -> int:
+    """Match every tweet against every rule; 0 on success, 2 on unusable input."""
+    if rules_path is None or tweets_path is None:
+        from powertrack.samples import sample_rules_path, sample_tweets_path
+
+        rules_path = rules_path or sample_rules_path()
+        tweets_path = tweets_path or sample_tweets_path()
+    try:
+        rule_lines = read_rules(rules_path, text_mode=text_mode)
+    except RulesFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    index = RuleIndex()
+    for ordinal, rule_line in enumerate(rule_lines):
+        try:
+            index.add(ordinal, parse_rule(rule_line.value))
+        except RuleSyntaxError as exc:
+            print(
+                f"rules line {rule_line.line}: skipped invalid rule {rule_line.value!r}: {exc}",
+                file=sys.stderr,
+            )
+    out = sys.stdout.buffer
+    with ExitStack() as stack:
+        if str(tweets_path) == "-":
+            stream: IO[bytes] = sys.stdin.buffer
+            total = None
+        else:
+            try:
+                stream = stack.enter_context(tweets_path.open("rb"))
+            except OSError as exc:
+                print(f"error: cannot read tweets file {tweets_path}: {exc}", file=sys.stderr)
+                return 2
+            size = tweets_path.stat().st_size
+            total = size if sys.stderr.isatty() and size >= _PROGRESS_MIN_BYTES else None
+        for number, line in enumerate(_tweet_lines(stream, total), start=1):
+            if not line.strip():
+                continue
+            try:
+                tweet = Tweet.from_json(line)
+            except TweetFormatError as exc:
+                print(f"tweets line {number}: skipped malformed tweet: {exc}", file=sys.stderr)
+                continue
+            matched = index.match(tweet)
+            if not matched:
+                continue
+            record = {
+                "id": tweet.id,
+                "matching_rules": [
+                    {"id": rule_lines[ordinal].id, "tag": rule_lines[ordinal].tag}
+                    for ordinal in sorted(matched)  # type: ignore[type-var]
+                ],
+            }
+            out.write(orjson.dumps(record) + b"\n")
+    out.flush()
+    return 0

@@ -1,0 +1,299 @@
+"""Tweet features: the values a tweet offers to each family of index keys.
+
+An index key is ``(family, value)``. A rule is posted under keys of which a
+matching tweet must offer at least one; this module says which values a tweet
+offers in each family. Offering more than necessary only costs candidates,
+offering less would lose matches, so each extractor follows the operator
+semantics of :mod:`powertrack.rules.evaluate` exactly where the family is
+declared exact in :mod:`powertrack.index.keys`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from powertrack.index.view import TweetView
+from powertrack.rules import semantics as sem
+from powertrack.text import fold, tokenize
+
+__all__ = [
+    "BIO",
+    "BIO_LOCATION",
+    "BIO_NAME",
+    "CASHTAG",
+    "CONVERSATION",
+    "COUNT_FAMILIES",
+    "EXTRACTORS",
+    "FROM",
+    "GEO",
+    "HAS",
+    "HASHTAG",
+    "IS",
+    "LANG",
+    "MENTION",
+    "PLACE",
+    "PLACE_COUNTRY",
+    "REPLY_STATUS",
+    "RETWEETS_OF",
+    "RETWEET_STATUS",
+    "SOURCE",
+    "TEXT",
+    "TO",
+    "URL",
+    "count_bucket",
+    "ngram_family",
+]
+
+TEXT = "t"
+HASHTAG = "#"
+MENTION = "@"
+CASHTAG = "$"
+FROM = "from"
+TO = "to"
+RETWEETS_OF = "rt_of"
+RETWEET_STATUS = "rt_id"
+REPLY_STATUS = "reply_id"
+CONVERSATION = "conv"
+URL = "url"
+BIO = "bio"
+BIO_NAME = "bio_name"
+BIO_LOCATION = "bio_loc"
+LANG = "lang"
+PLACE = "place"
+PLACE_COUNTRY = "country"
+GEO = "geo"
+HAS = "has"
+IS = "is"
+SOURCE = "source"
+COUNT_FAMILIES = {
+    "followers_count": "n_followers",
+    "friends_count": "n_friends",
+    "statuses_count": "n_statuses",
+    "listed_count": "n_listed",
+}
+# Substring operators are indexed by character n-grams of length 1 to 3.
+NGRAM_MAX = 3
+_CONTAINS_PREFIX = "contains"
+_URL_CONTAINS_PREFIX = "url_contains"
+
+Extractor = Callable[[TweetView], Iterable[str]]
+
+
+def ngram_family(url: bool, n: int) -> str:
+    """The family of ``n``-grams of the text (``url=False``) or of expanded URLs."""
+    return f"{_URL_CONTAINS_PREFIX if url else _CONTAINS_PREFIX}{n}"
+
+
+def count_bucket(value: int) -> int:
+    """The power-of-two bucket of a count: 0 for 0, then 1, 2-3, 4-7, ..."""
+    return max(value, 0).bit_length()
+
+
+def _with_quoted(view: TweetView) -> Iterator[TweetView]:
+    yield view
+    quoted = view.quoted
+    if quoted is not None:
+        yield quoted
+
+
+def _text(view: TweetView) -> Iterable[str]:
+    quoted = view.quoted
+    if quoted is None:
+        return view.keyword_tokens()
+    return view.keyword_tokens() | quoted.keyword_tokens()
+
+
+def _hashtags(view: TweetView) -> Iterable[str]:
+    return {fold(tag) for part in _with_quoted(view) for tag in part.tweet.hashtags}
+
+
+def _mentions(view: TweetView) -> Iterable[str]:
+    values: set[str] = set()
+    for part in _with_quoted(view):
+        for mention in part.tweet.mentions:
+            if mention.screen_name:
+                values.add(fold(mention.screen_name))
+            if mention.id:
+                values.add(mention.id)
+    return values
+
+
+def _cashtags(view: TweetView) -> Iterable[str]:
+    return {fold(symbol) for part in _with_quoted(view) for symbol in part.tweet.symbols}
+
+
+def _user_values(screen_name: str | None, user_id: str | None) -> list[str]:
+    values = []
+    if screen_name:
+        values.append(fold(screen_name))
+    if user_id:
+        values.append(user_id)
+    return values
+
+
+def _from(view: TweetView) -> Iterable[str]:
+    author = view.tweet.author
+    return _user_values(author.screen_name, author.id)
+
+
+def _to(view: TweetView) -> Iterable[str]:
+    tweet = view.tweet
+    return _user_values(tweet.in_reply_to_screen_name, tweet.in_reply_to_user_id)
+
+
+def _retweets_of(view: TweetView) -> Iterable[str]:
+    original = view.tweet.retweeted
+    if original is None:
+        return ()
+    return _user_values(original.author.screen_name, original.author.id)
+
+
+def _retweet_status(view: TweetView) -> Iterable[str]:
+    original = view.tweet.retweeted
+    return (original.id,) if original is not None else ()
+
+
+def _reply_status(view: TweetView) -> Iterable[str]:
+    status = view.tweet.in_reply_to_status_id
+    return (status,) if status else ()
+
+
+def _conversation(view: TweetView) -> Iterable[str]:
+    conversation = sem.conversation_id(view.tweet)
+    return (conversation,) if conversation else ()
+
+
+def _url(view: TweetView) -> Iterable[str]:
+    return {token for part in _with_quoted(view) for url in part.url_tokens() for token in url}
+
+
+def _ngrams(texts: Iterable[str], n: int) -> set[str]:
+    grams: set[str] = set()
+    for text in texts:
+        grams.update(text[i : i + n] for i in range(len(text) - n + 1))
+    return grams
+
+
+def _contains(n: int) -> Extractor:
+    def extract(view: TweetView) -> Iterable[str]:
+        return _ngrams((view.folded_text(),), n)
+
+    return extract
+
+
+def _url_contains(n: int) -> Extractor:
+    def extract(view: TweetView) -> Iterable[str]:
+        return _ngrams(
+            (url for part in _with_quoted(view) for url in part.expanded_urls_folded()), n
+        )
+
+    return extract
+
+
+def _count(field: str) -> Extractor:
+    def extract(view: TweetView) -> Iterable[str]:
+        return (str(count_bucket(getattr(view.tweet.author, field))),)
+
+    return extract
+
+
+def _lang(view: TweetView) -> Iterable[str]:
+    lang = view.tweet.lang
+    return (lang.lower(),) if lang else ()
+
+
+def _is_geo_eligible(view: TweetView) -> bool:
+    # Geo operators never match a retweet.
+    return view.tweet.retweeted is None
+
+
+def _place(view: TweetView) -> Iterable[str]:
+    place = view.tweet.place
+    if place is None or not _is_geo_eligible(view):
+        return ()
+    values = set(tokenize(place.full_name))
+    if place.id:
+        values.add(fold(place.id))
+    return values
+
+
+def _place_country(view: TweetView) -> Iterable[str]:
+    place = view.tweet.place
+    if place is None or not place.country_code or not _is_geo_eligible(view):
+        return ()
+    return (place.country_code.upper(),)
+
+
+def _geo(view: TweetView) -> Iterable[str]:
+    tweet = view.tweet
+    if _is_geo_eligible(view) and (tweet.point is not None or tweet.place is not None):
+        return ("1",)
+    return ()
+
+
+def _has(view: TweetView) -> Iterable[str]:
+    names: set[str] = set()
+    for part in _with_quoted(view):
+        tweet = part.tweet
+        if tweet.urls or tweet.media:
+            names.add("links")
+        if tweet.mentions:
+            names.add("mentions")
+        if tweet.hashtags:
+            names.add("hashtags")
+        if tweet.symbols:
+            names.add("symbols")
+        if tweet.media:
+            names.add("media")
+            for media in tweet.media:
+                names.add("images" if media.type == "photo" else "videos")
+    tweet = view.tweet
+    if tweet.lang and tweet.lang.lower() not in ("", "und"):
+        names.add("lang")
+    if _geo(view):
+        names.add("geo")
+    return names
+
+
+def _is(view: TweetView) -> Iterable[str]:
+    tweet = view.tweet
+    names = []
+    if tweet.retweeted is not None:
+        names.append("retweet")
+    if any(sem.is_reply(part.tweet) for part in _with_quoted(view)):
+        names.append("reply")
+    if tweet.is_quote or tweet.quoted is not None:
+        names.append("quote")
+    if tweet.author.verified:
+        names.append("verified")
+    if tweet.nullcast:
+        names.append("nullcast")
+    return names
+
+
+EXTRACTORS: dict[str, Extractor] = {
+    TEXT: _text,
+    HASHTAG: _hashtags,
+    MENTION: _mentions,
+    CASHTAG: _cashtags,
+    FROM: _from,
+    TO: _to,
+    RETWEETS_OF: _retweets_of,
+    RETWEET_STATUS: _retweet_status,
+    REPLY_STATUS: _reply_status,
+    CONVERSATION: _conversation,
+    URL: _url,
+    BIO: lambda view: view.bio_tokens(),
+    BIO_NAME: lambda view: view.bio_name_tokens(),
+    BIO_LOCATION: lambda view: view.bio_location_tokens(),
+    LANG: _lang,
+    PLACE: _place,
+    PLACE_COUNTRY: _place_country,
+    GEO: _geo,
+    HAS: _has,
+    IS: _is,
+    SOURCE: lambda view: view.source_tokens(),
+    **{family: _count(field) for field, family in COUNT_FAMILIES.items()},
+    **{ngram_family(False, n): _contains(n) for n in range(1, NGRAM_MAX + 1)},
+    **{ngram_family(True, n): _url_contains(n) for n in range(1, NGRAM_MAX + 1)},
+}

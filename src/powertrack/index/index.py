@@ -1,0 +1,255 @@
+"""The predicate index: many rules, one pass per tweet.
+
+Each rule is posted under the few keys one of which every matching tweet
+must offer (:mod:`powertrack.index.keys`). Matching a tweet extracts its
+values in the families that have postings, gathers the rules posted under
+them (the candidates), and evaluates only those, skipping evaluation where
+the key alone decides. Rules come and go one at a time while matching goes
+on: an add or remove touches only that rule's postings.
+
+Concurrency: matching may run in one thread while rules are added or
+removed in another. Postings are plain dicts and lists, whose single
+operations are atomic under the GIL, and the tuple of active families is
+replaced, never mutated, so a match in flight sees either the old or the new
+state of each posting and never fails.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass
+
+from powertrack.index.check import check
+from powertrack.index.features import EXTRACTORS
+from powertrack.index.keys import Key, is_exact, rule_keys
+from powertrack.index.selectivity import FrequencyModel
+from powertrack.index.view import TweetView
+from powertrack.rules.ast import Node
+from powertrack.rules.parser import parse_rule
+from powertrack.rules.rule import Rule
+from powertrack.tweets.model import Tweet
+
+__all__ = ["IndexStats", "RuleIndex"]
+
+RuleId = Hashable
+# A posting this long is worth re-examining when frequencies change.
+_CROWDED = 16
+
+
+class _Entry:
+    __slots__ = ("exact", "keys", "node", "rule_id")
+
+    def __init__(self, rule_id: RuleId, node: Node, keys: tuple[Key, ...] | None) -> None:
+        self.rule_id = rule_id
+        self.node = node
+        self.keys = keys
+        self.exact = keys is not None and is_exact(node)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    """A snapshot of the index's shape."""
+
+    rules: int
+    unindexed_rules: int
+    keys: int
+    postings: int
+    families: tuple[str, ...]
+    tweets_observed: int
+
+
+class RuleIndex:
+    """Match tweets against many rules, evaluating only the few candidates.
+
+    ``learn_every``: one tweet in this many is counted into the key frequency
+    model (0 turns learning off). ``rebalance_every``: after this many counted
+    tweets, rules posted under keys that turned out common are re-posted
+    under cheaper keys, at most ``rebalance_budget`` rules at a time.
+    """
+
+    def __init__(
+        self,
+        *,
+        learn_every: int = 16,
+        rebalance_every: int = 2048,
+        rebalance_budget: int = 2000,
+        frequencies: FrequencyModel | None = None,
+    ) -> None:
+        self._entries: dict[RuleId, _Entry] = {}
+        self._postings: dict[str, dict[str, list[_Entry]]] = {}
+        self._family_sizes: dict[str, int] = {}
+        self._families: tuple[tuple[str, dict[str, list[_Entry]]], ...] = ()
+        self._unindexed: dict[RuleId, _Entry] = {}
+        # Keys with long postings: the only places where re-posting can pay.
+        self._crowded: set[Key] = set()
+        self.frequencies = frequencies if frequencies is not None else FrequencyModel()
+        self._learn_every = learn_every
+        self._rebalance_every = rebalance_every
+        self._rebalance_budget = rebalance_budget
+        self._tweet_counter = itertools.count()
+        self._learnt_since_rebalance = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, rule_id: object) -> bool:
+        return rule_id in self._entries
+
+    def __iter__(self) -> Iterator[RuleId]:
+        return iter(list(self._entries))
+
+    def add(self, rule_id: RuleId, rule: Rule | str) -> None:
+        """Add (or replace) a rule. A text rule is parsed; a bad one raises RuleSyntaxError."""
+        node = (parse_rule(rule) if isinstance(rule, str) else rule).root
+        if rule_id in self._entries:
+            self.remove(rule_id)
+        entry = _Entry(rule_id, node, rule_keys(node, self.frequencies.estimate))
+        self._post(entry)
+        self._entries[rule_id] = entry
+
+    def remove(self, rule_id: RuleId) -> None:
+        """Remove a rule; KeyError if there is none with that id."""
+        entry = self._entries.pop(rule_id)
+        self._unpost(entry)
+
+    def discard(self, rule_id: RuleId) -> bool:
+        """Remove a rule if present; True when one was removed."""
+        if rule_id not in self._entries:
+            return False
+        self.remove(rule_id)
+        return True
+
+    def match(self, tweet: Tweet) -> list[RuleId]:
+        """Ids of the rules that match ``tweet``, in no particular order."""
+        view = TweetView(tweet)
+        candidates: set[_Entry] = set()
+        for family, postings in self._families:
+            for value in EXTRACTORS[family](view):
+                posted = postings.get(value)
+                if posted:
+                    candidates.update(posted)
+        if self._unindexed:
+            candidates.update(self._unindexed.values())
+        matched = [entry.rule_id for entry in candidates if entry.exact or check(entry.node, view)]
+        if self._learn_every and next(self._tweet_counter) % self._learn_every == 0:
+            self._learn(view)
+        return matched
+
+    def candidates(self, tweet: Tweet) -> int:
+        """How many rules a match of ``tweet`` would consider (for measurement)."""
+        view = TweetView(tweet)
+        seen: set[int] = set()
+        for family, postings in self._families:
+            for value in EXTRACTORS[family](view):
+                for entry in postings.get(value, ()):
+                    seen.add(id(entry))
+        return len(seen) + len(self._unindexed)
+
+    def stats(self) -> IndexStats:
+        """Counts describing the index."""
+        return IndexStats(
+            rules=len(self._entries),
+            unindexed_rules=len(self._unindexed),
+            keys=sum(len(postings) for postings in self._postings.values()),
+            postings=sum(self._family_sizes.values()),
+            families=tuple(family for family, _ in self._families),
+            tweets_observed=self.frequencies.tweets_observed,
+        )
+
+    def rebalance(self, budget: int | None = None) -> int:
+        """Re-post rules whose keys became common under cheaper keys; returns rules moved."""
+        budget = self._rebalance_budget if budget is None else budget
+        estimate = self.frequencies.estimate
+        heavy = sorted(
+            (
+                (estimate(key) * len(self._postings[key[0]][key[1]]), *key)
+                for key in list(self._crowded)
+            ),
+            reverse=True,
+        )
+        moved = 0
+        examined = 0
+        for _, family, value in heavy:
+            for entry in list(self._postings.get(family, {}).get(value, ())):
+                if examined >= budget:
+                    return moved
+                examined += 1
+                keys = rule_keys(entry.node, estimate)
+                if keys != entry.keys and _cost(keys, estimate) < 0.8 * _cost(entry.keys, estimate):
+                    self._repost(entry, keys)
+                    moved += 1
+        return moved
+
+    def _learn(self, view: TweetView) -> None:
+        self.frequencies.observe(
+            (family, value) for family, extract in EXTRACTORS.items() for value in extract(view)
+        )
+        self._learnt_since_rebalance += 1
+        if self._rebalance_every and self._learnt_since_rebalance >= self._rebalance_every:
+            self._learnt_since_rebalance = 0
+            self.rebalance()
+
+    def _repost(self, entry: _Entry, keys: tuple[Key, ...] | None) -> None:
+        replacement = _Entry(entry.rule_id, entry.node, keys)
+        # Post the replacement before withdrawing the old entry so that a
+        # concurrent match never finds the rule in neither place.
+        self._post(replacement)
+        self._entries[entry.rule_id] = replacement
+        self._unpost(entry)
+
+    def _post(self, entry: _Entry) -> None:
+        if entry.keys is None:
+            self._unindexed[entry.rule_id] = entry
+            return
+        new_family = False
+        for family, value in entry.keys:
+            postings = self._postings.get(family)
+            if postings is None:
+                postings = self._postings[family] = {}
+                new_family = True
+            posted = postings.get(value)
+            if posted is None:
+                postings[value] = [entry]
+            else:
+                posted.append(entry)
+                if len(posted) == _CROWDED:
+                    self._crowded.add((family, value))
+            self._family_sizes[family] = self._family_sizes.get(family, 0) + 1
+            if self._family_sizes[family] == 1:
+                new_family = True
+        if new_family:
+            self._refresh_families()
+
+    def _unpost(self, entry: _Entry) -> None:
+        if entry.keys is None:
+            if self._unindexed.get(entry.rule_id) is entry:
+                del self._unindexed[entry.rule_id]
+            return
+        emptied = False
+        for family, value in entry.keys:
+            postings = self._postings[family]
+            posted = postings[value]
+            posted.remove(entry)
+            if len(posted) == _CROWDED - 1:
+                self._crowded.discard((family, value))
+            if not posted:
+                del postings[value]
+            self._family_sizes[family] -= 1
+            if self._family_sizes[family] == 0:
+                emptied = True
+        if emptied:
+            self._refresh_families()
+
+    def _refresh_families(self) -> None:
+        self._families = tuple(
+            (family, self._postings[family])
+            for family, size in self._family_sizes.items()
+            if size > 0
+        )
+
+
+def _cost(keys: tuple[Key, ...] | None, estimate: Callable[[Key], float]) -> float:
+    if keys is None:
+        return float("inf")
+    return sum(map(estimate, keys))

@@ -1,0 +1,152 @@
+"""Which index keys a rule is posted under.
+
+A rule is posted under a set of keys such that every tweet it matches offers
+at least one of them (see :mod:`powertrack.index.features`). For a leaf that
+is the leaf's own key; for an AND, the keys of its cheapest indexable child
+(one selective side is enough, since every child must hold); for an OR, the
+keys of every child (any child may be the one that holds). A negation or
+``sample:`` says nothing a tweet must offer, so it is not indexable on its
+own; a rule with no indexable path is evaluated for every tweet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from powertrack.index import features as f
+from powertrack.rules import ast
+
+__all__ = ["Key", "is_exact", "rule_keys"]
+
+Key = tuple[str, str]
+Estimate = Callable[[Key], float]
+
+
+def _rarest(family: str, values: Sequence[str], estimate: Estimate) -> list[Key]:
+    return [min(((family, value) for value in values), key=estimate)]
+
+
+def _ngram_keys(url: bool, value: str, estimate: Estimate) -> list[Key]:
+    n = min(f.NGRAM_MAX, len(value))
+    family = f.ngram_family(url, n)
+    grams = [value[i : i + n] for i in range(len(value) - n + 1)]
+    return _rarest(family, grams, estimate)
+
+
+def _count_keys(node: ast.CountRange) -> list[Key]:
+    family = f.COUNT_FAMILIES[node.field]
+    low = f.count_bucket(node.low)
+    high = f.count_bucket(node.high) if node.high is not None else 64
+    return [(family, str(bucket)) for bucket in range(low, high + 1)]
+
+
+_USER_FAMILIES = {"from": f.FROM, "to": f.TO, "retweets_of": f.RETWEETS_OF}
+_ID_FAMILIES = {
+    "retweets_of_status_id": f.RETWEET_STATUS,
+    "in_reply_to_status_id": f.REPLY_STATUS,
+    "conversation_id": f.CONVERSATION,
+}
+_TEXT_FIELD_FAMILIES = {"bio": f.BIO, "bio_name": f.BIO_NAME, "bio_location": f.BIO_LOCATION}
+
+
+def _leaf_keys(node: ast.Leaf, estimate: Estimate) -> list[Key] | None:
+    match node:
+        case ast.Keyword(tokens=tokens) | ast.Phrase(tokens=tokens) | ast.Proximity(tokens=tokens):
+            return _rarest(f.TEXT, tokens, estimate)
+        case ast.Hashtag(tag=tag):
+            return [(f.HASHTAG, tag)]
+        case ast.Mention(name=name):
+            return [(f.MENTION, name)]
+        case ast.Cashtag(symbol=symbol):
+            return [(f.CASHTAG, symbol)]
+        case ast.Contains(value=value):
+            return _ngram_keys(False, value, estimate) if value else None
+        case ast.UrlContains(value=value):
+            return _ngram_keys(True, value, estimate) if value else None
+        case ast.UserOp(field=field, value=value):
+            return [(_USER_FAMILIES[field], value)]
+        case ast.IdOp(field=field, value=value):
+            return [(_ID_FAMILIES[field], value)]
+        case ast.Url(tokens=tokens):
+            return _rarest(f.URL, tokens, estimate)
+        case ast.UserText(field=field, tokens=tokens):
+            return _rarest(_TEXT_FIELD_FAMILIES[field], tokens, estimate)
+        case ast.CountRange():
+            return _count_keys(node)
+        case ast.Lang(code=code):
+            return [(f.LANG, code)]
+        case ast.Place(tokens=tokens):
+            return _rarest(f.PLACE, tokens, estimate)
+        case ast.PlaceCountry(code=code):
+            return [(f.PLACE_COUNTRY, code)]
+        case ast.PointRadius() | ast.BoundingBox():
+            return [(f.GEO, "1")]
+        case ast.Has(name=name):
+            return [(f.HAS, name)]
+        case ast.Is(name=name):
+            return [(f.IS, name)]
+        case ast.Source(tokens=tokens):
+            return _rarest(f.SOURCE, tokens, estimate)
+        case ast.Sample():
+            return None
+    raise TypeError(f"not a rule node: {node!r}")
+
+
+def _keys(node: ast.Node, estimate: Estimate) -> list[Key] | None:
+    match node:
+        case ast.Not():
+            return None
+        case ast.And(children=children):
+            best: list[Key] | None = None
+            best_cost = 0.0
+            for child in children:
+                keys = _keys(child, estimate)
+                if keys is None:
+                    continue
+                cost = sum(map(estimate, keys))
+                if best is None or cost < best_cost:
+                    best, best_cost = keys, cost
+            return best
+        case ast.Or(children=children):
+            union: list[Key] = []
+            for child in children:
+                keys = _keys(child, estimate)
+                if keys is None:
+                    return None
+                union.extend(keys)
+            return list(dict.fromkeys(union))
+    return _leaf_keys(node, estimate)
+
+
+def rule_keys(root: ast.Node, estimate: Estimate) -> tuple[Key, ...] | None:
+    """The keys to post ``root`` under, cheapest by ``estimate``; None if not indexable."""
+    keys = _keys(root, estimate)
+    return tuple(keys) if keys is not None else None
+
+
+def is_exact(node: ast.Node) -> bool:
+    """True when a tweet offering any key of ``node`` certainly matches it.
+
+    Such rules need no evaluation once they are candidates. Only leaves whose
+    family extractor mirrors the operator exactly qualify, and ORs of them.
+    """
+    match node:
+        case ast.Or(children=children):
+            return all(map(is_exact, children))
+        case ast.Keyword(tokens=tokens) | ast.Url(tokens=tokens) | ast.UserText(tokens=tokens):
+            return len(tokens) == 1
+        case ast.Place(tokens=tokens) | ast.Source(tokens=tokens):
+            return len(tokens) == 1
+        case (
+            ast.IdOp()
+            | ast.Hashtag()
+            | ast.Mention()
+            | ast.Cashtag()
+            | ast.UserOp()
+            | ast.Lang()
+            | ast.PlaceCountry()
+            | ast.Has()
+            | ast.Is()
+        ):
+            return True
+    return False
