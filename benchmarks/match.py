@@ -25,10 +25,10 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from workload import generate_rules, load_corpus_tweets, vocabulary  # noqa: E402
+from workload import generate_rules, load_corpus_tweets, vocabulary
 
-from powertrack import RuleIndex, Tweet, parse_rule  # noqa: E402
-from powertrack.rules.rule import Rule  # noqa: E402
+from powertrack import RuleIndex, Tweet, parse_rule
+from powertrack.rules.rule import Rule
 
 
 def _rss_bytes() -> int:

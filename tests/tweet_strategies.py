@@ -68,7 +68,9 @@ def places(draw: st.DrawFn) -> PlaceInfo:
     half = draw(st.sampled_from((0.01, 0.05, 0.2, 2.0)))
     return PlaceInfo(
         id=draw(st.sampled_from(("01a9a39529b27f36", "5a110d312052166f", "09f6a7707f18e0b1"))),
-        full_name=draw(st.sampled_from(("San Francisco, CA", "Paris, France", "Tokyo", "New York"))),
+        full_name=draw(
+            st.sampled_from(("San Francisco, CA", "Paris, France", "Tokyo", "New York"))
+        ),
         country_code=draw(st.sampled_from(("US", "FR", "JP", ""))),
         bbox=(lon - half, lat - half, lon + half, lat + half),
     )

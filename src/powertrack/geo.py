@@ -20,7 +20,9 @@ def haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
-def box_side_lengths_km(west: float, south: float, east: float, north: float) -> tuple[float, float]:
+def box_side_lengths_km(
+    west: float, south: float, east: float, north: float
+) -> tuple[float, float]:
     """(width, height) of a lon/lat box in kilometres; width measured along its widest latitude."""
     widest_lat = 0.0 if south <= 0.0 <= north else min(abs(south), abs(north))
     width = haversine_km(west, widest_lat, east, widest_lat)

@@ -17,7 +17,9 @@ app = typer.Typer(
 
 @app.command()
 def validate(
-    rules: Annotated[Path, typer.Argument(help="Rules file: JSON lines, or text lines with --text; - for stdin.")],
+    rules: Annotated[
+        Path, typer.Argument(help="Rules file: JSON lines, or text lines with --text; - for stdin.")
+    ],
     text: Annotated[bool, typer.Option("--text", help="One plain rule per line.")] = False,
 ) -> None:
     """Check rules; print every invalid rule with its errors.
@@ -32,13 +34,18 @@ def validate(
 @app.command()
 def match(
     rules: Annotated[
-        Path | None, typer.Option("--rules", help="Rules file (JSON lines; default: bundled sample).")
+        Path | None,
+        typer.Option("--rules", help="Rules file (JSON lines; default: bundled sample)."),
     ] = None,
     tweets: Annotated[
         Path | None,
-        typer.Option("--tweets", help="Tweets, one JSON per line, - for stdin (default: bundled sample)."),
+        typer.Option(
+            "--tweets", help="Tweets, one JSON per line, - for stdin (default: bundled sample)."
+        ),
     ] = None,
-    text: Annotated[bool, typer.Option("--text", help="Rules file has one plain rule per line.")] = False,
+    text: Annotated[
+        bool, typer.Option("--text", help="Rules file has one plain rule per line.")
+    ] = False,
 ) -> None:
     """Print one JSON line per matching tweet with the rules that matched it."""
     from powertrack.cli.match import run_match
