@@ -17,6 +17,7 @@ from powertrack.rules import semantics as sem
 from powertrack.text import fold, tokenize
 
 __all__ = [
+    "ALWAYS_LEARNT",
     "BIO",
     "BIO_LOCATION",
     "BIO_NAME",
@@ -28,6 +29,7 @@ __all__ = [
     "GEO",
     "HAS",
     "HASHTAG",
+    "HAYSTACKS",
     "IS",
     "LANG",
     "MENTION",
@@ -40,6 +42,7 @@ __all__ = [
     "TEXT",
     "TO",
     "URL",
+    "all_keys",
     "count_bucket",
     "ngram_family",
 ]
@@ -297,3 +300,31 @@ EXTRACTORS: dict[str, Extractor] = {
     **{ngram_family(False, n): _contains(n) for n in range(1, NGRAM_MAX + 1)},
     **{ngram_family(True, n): _url_contains(n) for n in range(1, NGRAM_MAX + 1)},
 }
+
+
+def _text_haystacks(view: TweetView) -> list[str]:
+    return [view.folded_text()]
+
+
+def _url_haystacks(view: TweetView) -> list[str]:
+    return [url for part in _with_quoted(view) for url in part.expanded_urls_folded()]
+
+
+# Substring families can also be matched the other way round: instead of
+# listing every n-gram of the tweet, test each posted n-gram against these
+# strings. That is far cheaper while few distinct n-grams are posted.
+HAYSTACKS: dict[str, Callable[[TweetView], list[str]]] = {
+    **{ngram_family(False, n): _text_haystacks for n in range(1, NGRAM_MAX + 1)},
+    **{ngram_family(True, n): _url_haystacks for n in range(1, NGRAM_MAX + 1)},
+}
+
+# Families whose frequencies are always learnt: the ones most rules are
+# indexed under. The rest are learnt only while some rule uses them.
+ALWAYS_LEARNT = (TEXT, HASHTAG, MENTION, LANG, HAS, IS)
+
+
+def all_keys(view: TweetView, families: Iterable[str] | None = None) -> Iterator[tuple[str, str]]:
+    """Every ``(family, value)`` key the tweet offers, in ``families`` (default: all)."""
+    for family in EXTRACTORS if families is None else families:
+        for value in EXTRACTORS[family](view):
+            yield family, value

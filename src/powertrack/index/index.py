@@ -21,7 +21,7 @@ from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 
 from powertrack.index.check import check
-from powertrack.index.features import EXTRACTORS
+from powertrack.index.features import ALWAYS_LEARNT, EXTRACTORS, HAYSTACKS, Extractor, all_keys
 from powertrack.index.keys import Key, is_exact, rule_keys
 from powertrack.index.selectivity import FrequencyModel
 from powertrack.index.view import TweetView
@@ -33,8 +33,15 @@ from powertrack.tweets.model import Tweet
 __all__ = ["IndexStats", "RuleIndex"]
 
 RuleId = Hashable
+# A substring family with at most this many distinct posted n-grams is
+# matched by testing each n-gram against the text rather than listing the
+# text's n-grams.
+_SCAN_MAX = 64
 # A posting this long is worth re-examining when frequencies change.
 _CROWDED = 16
+
+
+_Family = tuple[str, dict[str, list["_Entry"]], Extractor, Callable[[TweetView], list[str]] | None]
 
 
 class _Entry:
@@ -79,7 +86,8 @@ class RuleIndex:
         self._entries: dict[RuleId, _Entry] = {}
         self._postings: dict[str, dict[str, list[_Entry]]] = {}
         self._family_sizes: dict[str, int] = {}
-        self._families: tuple[tuple[str, dict[str, list[_Entry]]], ...] = ()
+        self._families: tuple[_Family, ...] = ()
+        self._learnt_families: tuple[str, ...] = ALWAYS_LEARNT
         self._unindexed: dict[RuleId, _Entry] = {}
         # Keys with long postings: the only places where re-posting can pay.
         self._crowded: set[Key] = set()
@@ -124,8 +132,17 @@ class RuleIndex:
         """Ids of the rules that match ``tweet``, in no particular order."""
         view = TweetView(tweet)
         candidates: set[_Entry] = set()
-        for family, postings in self._families:
-            for value in EXTRACTORS[family](view):
+        for _, postings, extract, haystacks in self._families:
+            if haystacks is not None and len(postings) <= _SCAN_MAX:
+                strings = haystacks(view)
+                # tuple() snapshots the keys atomically: rules may be added meanwhile.
+                for value in tuple(postings):
+                    for string in strings:
+                        if value in string:
+                            candidates.update(postings.get(value, ()))
+                            break
+                continue
+            for value in extract(view):
                 posted = postings.get(value)
                 if posted:
                     candidates.update(posted)
@@ -140,8 +157,8 @@ class RuleIndex:
         """How many rules a match of ``tweet`` would consider (for measurement)."""
         view = TweetView(tweet)
         seen: set[int] = set()
-        for family, postings in self._families:
-            for value in EXTRACTORS[family](view):
+        for _, postings, extract, _ in self._families:
+            for value in extract(view):
                 for entry in postings.get(value, ()):
                     seen.add(id(entry))
         return len(seen) + len(self._unindexed)
@@ -153,7 +170,7 @@ class RuleIndex:
             unindexed_rules=len(self._unindexed),
             keys=sum(len(postings) for postings in self._postings.values()),
             postings=sum(self._family_sizes.values()),
-            families=tuple(family for family, _ in self._families),
+            families=tuple(family[0] for family in self._families),
             tweets_observed=self.frequencies.tweets_observed,
         )
 
@@ -182,9 +199,7 @@ class RuleIndex:
         return moved
 
     def _learn(self, view: TweetView) -> None:
-        self.frequencies.observe(
-            (family, value) for family, extract in EXTRACTORS.items() for value in extract(view)
-        )
+        self.frequencies.observe(all_keys(view, self._learnt_families))
         self._learnt_since_rebalance += 1
         if self._rebalance_every and self._learnt_since_rebalance >= self._rebalance_every:
             self._learnt_since_rebalance = 0
@@ -242,10 +257,15 @@ class RuleIndex:
             self._refresh_families()
 
     def _refresh_families(self) -> None:
+        active = [family for family, size in self._family_sizes.items() if size > 0]
         self._families = tuple(
-            (family, self._postings[family])
-            for family, size in self._family_sizes.items()
-            if size > 0
+            (family, self._postings[family], EXTRACTORS[family], HAYSTACKS.get(family))
+            for family in active
+        )
+        # Substring families are not learnt: listing a tweet's n-grams costs
+        # more than the better choice of n-gram would save.
+        self._learnt_families = tuple(
+            dict.fromkeys((*ALWAYS_LEARNT, *(f for f in active if f not in HAYSTACKS)))
         )
 
 

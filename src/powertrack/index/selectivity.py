@@ -58,6 +58,8 @@ _KEY_PRIORS: dict[Key, float] = {
     (f.IS, "nullcast"): 0.001,
 }
 _NGRAM_PRIORS = {1: 0.5, 2: 0.1, 3: 0.02}
+# Characters frequent in tweet text; an n-gram of rarer ones is more selective.
+_COMMON_CHARS = frozenset("etaoinshrdlu ")
 # Counts above this many distinct keys are halved and the rare ones forgotten,
 # so memory stays bounded however long the stream runs.
 _MAX_KEYS = 500_000
@@ -79,7 +81,10 @@ def _prior(key: Key) -> float:
     if family in (f.HAS, f.IS):
         return 0.1
     if family[-1].isdigit() and not family.startswith("n_"):
-        return _NGRAM_PRIORS[int(family[-1])]
+        prior = _NGRAM_PRIORS[int(family[-1])]
+        for char in value:
+            prior *= 1.0 if char in _COMMON_CHARS else 0.5 if char.isalpha() else 0.25
+        return prior
     if family.startswith("n_"):
         return 0.05
     return _FAMILY_PRIORS.get(family, 0.01)
