@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from workload import generate_rules, load_corpus_tweets, vocabulary
 
-from powertrack import RuleIndex, Tweet, parse_rule
+from powertrack import RuleIndex, Tweet, TweetFormatError, parse_rule
 from powertrack.rules.rule import Rule
 
 
@@ -41,6 +41,14 @@ def _percentile(sorted_values: list[float], fraction: float) -> float:
         return 0.0
     index = min(len(sorted_values) - 1, round(fraction * (len(sorted_values) - 1)))
     return sorted_values[index]
+
+
+def _is_tweet(raw: bytes) -> bool:
+    try:
+        Tweet.from_json(raw)
+    except TweetFormatError:
+        return False
+    return True
 
 
 def parse_floor(raw_tweets: list[bytes]) -> float:
@@ -152,7 +160,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    raw_tweets, source = load_corpus_tweets(args.tweets)
+    loaded, source = load_corpus_tweets(args.tweets)
+    raw_tweets = [raw for raw in loaded if _is_tweet(raw)]
     vocab = vocabulary(raw_tweets)
     floor = parse_floor(raw_tweets)
     view_floor = tweet_floor(raw_tweets)
@@ -167,6 +176,7 @@ def main() -> None:
     report = {
         "benchmark": "match",
         "tweets": len(raw_tweets),
+        "non_tweet_lines_skipped": len(loaded) - len(raw_tweets),
         "tweet_source": source,
         "python": sys.version.split()[0],
         "json_parse_only_tweets_per_second": round(floor),

@@ -293,11 +293,16 @@ class _Realistic:
         phrases: Sequence[str],
         synthetic_names: Sequence[str],
     ) -> None:
-        tail = words[200:] if len(words) > 400 else words
-        self.tail = _Drawer(tail, s=1.05)
+        tail = words[200:] if len(words) > 400 else words[:]
+        # Rule terms are popular among customers (brands, people, topics)
+        # independently of how common they are in tweets: shuffle the corpus
+        # tail, and mix in made-up words that no tweet contains, as real rule
+        # sets hold many terms that a given hour of the firehose never shows.
+        random.Random(7).shuffle(tail)
+        self.tail = _Drawer(_interleave(tail, _pseudo_words(len(tail) * 4)), s=0.9)
         self.head = _Drawer(words[:200], s=1.0)
-        plain = [w for w in words if w.isalpha() and len(w) >= 4]
-        self.plain = _Drawer(plain or words, s=1.05)
+        plain = [w for w in tail if w.isalpha() and len(w) >= 4]
+        self.plain = _Drawer(plain or words, s=0.9)
         names = [a for a in authors[:5000] if _SCREEN_NAME.fullmatch(a)]
         self.names = _Drawer(_interleave(names, synthetic_names), s=0.9)
         tags = [t for t in hashtags[:5000] if _HASHTAG.fullmatch(t)]
@@ -305,11 +310,14 @@ class _Realistic:
         self.phrases = _Drawer(phrases, s=1.0) if phrases else None
 
     def term(self, rng: random.Random) -> str:
-        # Customers track topics, brands and people: mostly the long tail.
-        return self.tail(rng) if rng.random() < 0.85 else self.head(rng)
+        # Customers track topics, brands and people: the long tail.
+        return self.tail(rng)
 
     def terms(self, rng: random.Random, k: int) -> list[str]:
-        return sorted({self.term(rng) for _ in range(k)})
+        # A common word appears only beside a tracked term ("apple store").
+        drawn = [self.term(rng)]
+        drawn += [self.head(rng) if rng.random() < 0.2 else self.term(rng) for _ in range(k - 1)]
+        return sorted(set(drawn))
 
     def phrase(self, rng: random.Random) -> str:
         if self.phrases is not None and rng.random() < 0.8:
@@ -398,6 +406,21 @@ class _Realistic:
         return (
             f"{term} place_country:{rng.choice(('US', 'GB', 'BR', 'JP', 'ES', 'FR', 'DE', 'MX'))}"
         )
+
+
+_SYLLABLES = (
+    "ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "bre", "dan", "fel", "gor", "hin", "jas",
+    "kel", "lum", "mor", "nix", "pra", "quo", "ros", "sul", "tor", "ux", "vel", "wen", "yor",
+)  # fmt: skip
+
+
+def _pseudo_words(n: int) -> list[str]:
+    """``n`` distinct made-up words (brand-like names), the same every time."""
+    rng = random.Random(11)
+    words: dict[str, None] = {}
+    while len(words) < n:
+        words["".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))] = None
+    return list(words)
 
 
 def _interleave(first: Sequence[str], second: Sequence[str]) -> list[str]:

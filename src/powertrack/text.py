@@ -9,6 +9,7 @@ are different tokens.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import regex
@@ -33,6 +34,9 @@ _EMOJI = (
 # Word characters: letters, combining marks and digits. The connector
 # punctuation `_` is not a word character, so `nasa_jpl` is two tokens.
 _TOKEN = regex.compile(_EMOJI + r"|[\p{L}\p{M}\p{N}]+", regex.V1)
+# Folded ASCII text has no emoji and no upper case: runs of [a-z0-9] are
+# exactly its tokens, and the standard library finds them several times faster.
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+")
 _EMOJI_ONLY = regex.compile(r"(?:" + _EMOJI + r")\Z", regex.V1)
 
 # Stop words: a rule whose only positive clauses are these is rejected.
@@ -51,12 +55,14 @@ def fold(text: str) -> str:
 
 def tokenize_folded(folded: str) -> list[str]:
     """Tokens of text that is already folded by :func:`fold`."""
+    if folded.isascii():
+        return _ASCII_TOKEN.findall(folded)
     return _TOKEN.findall(folded)  # type: ignore[no-any-return]
 
 
 def tokenize(text: str) -> list[str]:
     """Fold ``text`` and cut it into tokens."""
-    return _TOKEN.findall(fold(text))  # type: ignore[no-any-return]
+    return tokenize_folded(fold(text))
 
 
 def is_emoji_token(token: str) -> bool:

@@ -17,12 +17,20 @@ from powertrack.rules import ast
 from powertrack.rules import semantics as sem
 from powertrack.rules.sampling import sample_bucket
 
-__all__ = ["check"]
+__all__ = ["check", "check_siblings"]
 
 
 def check(node: ast.Node, view: TweetView) -> bool:
     """True when ``node`` matches the tweet behind ``view``."""
     return _DISPATCH[type(node)](node, view)
+
+
+def check_siblings(node: ast.And, skip: int, view: TweetView) -> bool:
+    """True when every child of ``node`` but the one at ``skip`` matches."""
+    for position, child in enumerate(node.children):
+        if position != skip and not _DISPATCH[type(child)](child, view):
+            return False
+    return True
 
 
 # Plain loops rather than all()/any(): no generator per call on the hot path.
@@ -45,45 +53,40 @@ def _not(node: ast.Not, view: TweetView) -> bool:
     return not _DISPATCH[type(child)](child, view)
 
 
-def _also_quoted(
-    test: Callable[[TweetView], bool],
-) -> Callable[[TweetView], bool]:
-    def either(view: TweetView) -> bool:
-        if test(view):
-            return True
-        quoted = view.quoted
-        return quoted is not None and test(quoted)
-
-    return either
-
-
 def _keyword(node: ast.Keyword, view: TweetView) -> bool:
     tokens = node.tokens
-
-    def one(part: TweetView) -> bool:
-        if len(tokens) == 1:
-            return tokens[0] in part.keyword_tokens()
+    single = len(tokens) == 1
+    for part in view.scope():
+        if single:
+            if tokens[0] in part.keyword_tokens():
+                return True
+            continue
         if sem.contains_phrase(part.text_tokens(), tokens):
             return True
-        return any(sem.contains_phrase(url, tokens) for url in part.expanded_url_tokens())
-
-    return _also_quoted(one)(view)
+        for url in part.expanded_url_tokens():
+            if sem.contains_phrase(url, tokens):
+                return True
+    return False
 
 
 def _phrase(node: ast.Phrase, view: TweetView) -> bool:
     tokens = node.tokens
-    return _also_quoted(lambda part: sem.contains_phrase(part.text_tokens(), tokens))(view)
+    for part in view.scope():  # noqa: SIM110
+        if sem.contains_phrase(part.text_tokens(), tokens):
+            return True
+    return False
 
 
 def _proximity(node: ast.Proximity, view: TweetView) -> bool:
     tokens, distance = node.tokens, node.distance
-    return _also_quoted(lambda part: sem.within_proximity(part.text_tokens(), tokens, distance))(
-        view
-    )
+    for part in view.scope():  # noqa: SIM110
+        if sem.within_proximity(part.text_tokens(), tokens, distance):
+            return True
+    return False
 
 
 def _in_family(family: str, value: str, view: TweetView) -> bool:
-    return value in f.EXTRACTORS[family](view)
+    return value in view.values(family, f.EXTRACTORS[family])
 
 
 def _hashtag(node: ast.Hashtag, view: TweetView) -> bool:
@@ -120,14 +123,14 @@ def _id(node: ast.IdOp, view: TweetView) -> bool:
 
 def _url(node: ast.Url, view: TweetView) -> bool:
     tokens = node.tokens
-    return _also_quoted(
-        lambda part: any(sem.contains_phrase(url, tokens) for url in part.url_tokens())
-    )(view)
+    return any(
+        sem.contains_phrase(url, tokens) for part in view.scope() for url in part.url_tokens()
+    )
 
 
 def _url_contains(node: ast.UrlContains, view: TweetView) -> bool:
     value = node.value
-    return _also_quoted(lambda part: any(value in url for url in part.expanded_urls_folded()))(view)
+    return any(value in url for part in view.scope() for url in part.expanded_urls_folded())
 
 
 def _user_text(node: ast.UserText, view: TweetView) -> bool:

@@ -10,8 +10,9 @@ declared exact in :mod:`powertrack.index.keys`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 
+from powertrack.index.geogrid import cell_of
 from powertrack.index.view import TweetView
 from powertrack.rules import semantics as sem
 from powertrack.text import fold, tokenize
@@ -27,6 +28,7 @@ __all__ = [
     "EXTRACTORS",
     "FROM",
     "GEO",
+    "GEO_CELL",
     "HAS",
     "HASHTAG",
     "HAYSTACKS",
@@ -65,6 +67,7 @@ LANG = "lang"
 PLACE = "place"
 PLACE_COUNTRY = "country"
 GEO = "geo"
+GEO_CELL = "geo_cell"
 HAS = "has"
 IS = "is"
 SOURCE = "source"
@@ -79,7 +82,7 @@ NGRAM_MAX = 3
 _CONTAINS_PREFIX = "contains"
 _URL_CONTAINS_PREFIX = "url_contains"
 
-Extractor = Callable[[TweetView], Iterable[str]]
+Extractor = Callable[[TweetView], Collection[str]]
 
 
 def ngram_family(url: bool, n: int) -> str:
@@ -92,25 +95,22 @@ def count_bucket(value: int) -> int:
     return max(value, 0).bit_length()
 
 
-def _with_quoted(view: TweetView) -> Iterator[TweetView]:
-    yield view
-    quoted = view.quoted
-    if quoted is not None:
-        yield quoted
+def _with_quoted(view: TweetView) -> tuple[TweetView, ...]:
+    return view.scope()
 
 
-def _text(view: TweetView) -> Iterable[str]:
+def _text(view: TweetView) -> Collection[str]:
     quoted = view.quoted
     if quoted is None:
         return view.keyword_tokens()
     return view.keyword_tokens() | quoted.keyword_tokens()
 
 
-def _hashtags(view: TweetView) -> Iterable[str]:
+def _hashtags(view: TweetView) -> Collection[str]:
     return {fold(tag) for part in _with_quoted(view) for tag in part.tweet.hashtags}
 
 
-def _mentions(view: TweetView) -> Iterable[str]:
+def _mentions(view: TweetView) -> Collection[str]:
     values: set[str] = set()
     for part in _with_quoted(view):
         for mention in part.tweet.mentions:
@@ -121,7 +121,7 @@ def _mentions(view: TweetView) -> Iterable[str]:
     return values
 
 
-def _cashtags(view: TweetView) -> Iterable[str]:
+def _cashtags(view: TweetView) -> Collection[str]:
     return {fold(symbol) for part in _with_quoted(view) for symbol in part.tweet.symbols}
 
 
@@ -134,39 +134,39 @@ def _user_values(screen_name: str | None, user_id: str | None) -> list[str]:
     return values
 
 
-def _from(view: TweetView) -> Iterable[str]:
+def _from(view: TweetView) -> Collection[str]:
     author = view.tweet.author
     return _user_values(author.screen_name, author.id)
 
 
-def _to(view: TweetView) -> Iterable[str]:
+def _to(view: TweetView) -> Collection[str]:
     tweet = view.tweet
     return _user_values(tweet.in_reply_to_screen_name, tweet.in_reply_to_user_id)
 
 
-def _retweets_of(view: TweetView) -> Iterable[str]:
+def _retweets_of(view: TweetView) -> Collection[str]:
     original = view.tweet.retweeted
     if original is None:
         return ()
     return _user_values(original.author.screen_name, original.author.id)
 
 
-def _retweet_status(view: TweetView) -> Iterable[str]:
+def _retweet_status(view: TweetView) -> Collection[str]:
     original = view.tweet.retweeted
     return (original.id,) if original is not None else ()
 
 
-def _reply_status(view: TweetView) -> Iterable[str]:
+def _reply_status(view: TweetView) -> Collection[str]:
     status = view.tweet.in_reply_to_status_id
     return (status,) if status else ()
 
 
-def _conversation(view: TweetView) -> Iterable[str]:
+def _conversation(view: TweetView) -> Collection[str]:
     conversation = sem.conversation_id(view.tweet)
     return (conversation,) if conversation else ()
 
 
-def _url(view: TweetView) -> Iterable[str]:
+def _url(view: TweetView) -> Collection[str]:
     return {token for part in _with_quoted(view) for url in part.url_tokens() for token in url}
 
 
@@ -178,14 +178,14 @@ def _ngrams(texts: Iterable[str], n: int) -> set[str]:
 
 
 def _contains(n: int) -> Extractor:
-    def extract(view: TweetView) -> Iterable[str]:
+    def extract(view: TweetView) -> Collection[str]:
         return _ngrams((view.folded_text(),), n)
 
     return extract
 
 
 def _url_contains(n: int) -> Extractor:
-    def extract(view: TweetView) -> Iterable[str]:
+    def extract(view: TweetView) -> Collection[str]:
         return _ngrams(
             (url for part in _with_quoted(view) for url in part.expanded_urls_folded()), n
         )
@@ -194,13 +194,13 @@ def _url_contains(n: int) -> Extractor:
 
 
 def _count(field: str) -> Extractor:
-    def extract(view: TweetView) -> Iterable[str]:
+    def extract(view: TweetView) -> Collection[str]:
         return (str(count_bucket(getattr(view.tweet.author, field))),)
 
     return extract
 
 
-def _lang(view: TweetView) -> Iterable[str]:
+def _lang(view: TweetView) -> Collection[str]:
     lang = view.tweet.lang
     return (lang.lower(),) if lang else ()
 
@@ -210,7 +210,7 @@ def _is_geo_eligible(view: TweetView) -> bool:
     return view.tweet.retweeted is None
 
 
-def _place(view: TweetView) -> Iterable[str]:
+def _place(view: TweetView) -> Collection[str]:
     place = view.tweet.place
     if place is None or not _is_geo_eligible(view):
         return ()
@@ -220,21 +220,33 @@ def _place(view: TweetView) -> Iterable[str]:
     return values
 
 
-def _place_country(view: TweetView) -> Iterable[str]:
+def _place_country(view: TweetView) -> Collection[str]:
     place = view.tweet.place
     if place is None or not place.country_code or not _is_geo_eligible(view):
         return ()
     return (place.country_code.upper(),)
 
 
-def _geo(view: TweetView) -> Iterable[str]:
+def _geo(view: TweetView) -> Collection[str]:
     tweet = view.tweet
     if _is_geo_eligible(view) and (tweet.point is not None or tweet.place is not None):
         return ("1",)
     return ()
 
 
-def _has(view: TweetView) -> Iterable[str]:
+def _geo_cell(view: TweetView) -> Collection[str]:
+    tweet = view.tweet
+    if not _is_geo_eligible(view):
+        return ()
+    if tweet.point is not None:
+        return (cell_of(*tweet.point),)
+    if tweet.place is not None and tweet.place.bbox is not None:
+        west, south, _, _ = tweet.place.bbox
+        return (cell_of(west, south),)
+    return ()
+
+
+def _has(view: TweetView) -> Collection[str]:
     names: set[str] = set()
     for part in _with_quoted(view):
         tweet = part.tweet
@@ -258,7 +270,7 @@ def _has(view: TweetView) -> Iterable[str]:
     return names
 
 
-def _is(view: TweetView) -> Iterable[str]:
+def _is(view: TweetView) -> Collection[str]:
     tweet = view.tweet
     names = []
     if tweet.retweeted is not None:
@@ -293,6 +305,7 @@ EXTRACTORS: dict[str, Extractor] = {
     PLACE: _place,
     PLACE_COUNTRY: _place_country,
     GEO: _geo,
+    GEO_CELL: _geo_cell,
     HAS: _has,
     IS: _is,
     SOURCE: lambda view: view.source_tokens(),

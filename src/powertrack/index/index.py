@@ -20,9 +20,9 @@ import itertools
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 
-from powertrack.index.check import check
+from powertrack.index.check import check, check_siblings
 from powertrack.index.features import ALWAYS_LEARNT, EXTRACTORS, HAYSTACKS, Extractor, all_keys
-from powertrack.index.keys import Key, is_exact, rule_keys
+from powertrack.index.keys import Key, plan, rule_keys
 from powertrack.index.selectivity import FrequencyModel
 from powertrack.index.view import TweetView
 from powertrack.rules.ast import Node
@@ -37,6 +37,9 @@ RuleId = Hashable
 # matched by testing each n-gram against the text rather than listing the
 # text's n-grams.
 _SCAN_MAX = 64
+# With more values than this, a tweet's values are intersected with the
+# posted keys rather than looked up one by one.
+_INTERSECT_MIN = 4
 # A posting this long is worth re-examining when frequencies change.
 _CROWDED = 16
 
@@ -44,14 +47,18 @@ _CROWDED = 16
 _Family = tuple[str, dict[str, list["_Entry"]], Extractor, Callable[[TweetView], list[str]] | None]
 
 
-class _Entry:
-    __slots__ = ("exact", "keys", "node", "rule_id")
+# What a candidate still needs, besides being a candidate (see keys.plan).
+_CHECK_ALL = -1
+_CHECK_NOTHING = -2
 
-    def __init__(self, rule_id: RuleId, node: Node, keys: tuple[Key, ...] | None) -> None:
+
+class _Entry:
+    __slots__ = ("keys", "node", "rule_id", "skip")
+
+    def __init__(self, rule_id: RuleId, node: Node, estimate: Callable[[Key], float]) -> None:
         self.rule_id = rule_id
         self.node = node
-        self.keys = keys
-        self.exact = keys is not None and is_exact(node)
+        self.keys, self.skip = plan(node, estimate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +119,7 @@ class RuleIndex:
         node = (parse_rule(rule) if isinstance(rule, str) else rule).root
         if rule_id in self._entries:
             self.remove(rule_id)
-        entry = _Entry(rule_id, node, rule_keys(node, self.frequencies.estimate))
+        entry = _Entry(rule_id, node, self.frequencies.estimate)
         self._post(entry)
         self._entries[rule_id] = entry
 
@@ -132,7 +139,7 @@ class RuleIndex:
         """Ids of the rules that match ``tweet``, in no particular order."""
         view = TweetView(tweet)
         candidates: set[_Entry] = set()
-        for _, postings, extract, haystacks in self._families:
+        for family, postings, extract, haystacks in self._families:
             if haystacks is not None and len(postings) <= _SCAN_MAX:
                 strings = haystacks(view)
                 # tuple() snapshots the keys atomically: rules may be added meanwhile.
@@ -142,13 +149,26 @@ class RuleIndex:
                             candidates.update(postings.get(value, ()))
                             break
                 continue
-            for value in extract(view):
+            values = view.values(family, extract)
+            if len(values) > _INTERSECT_MIN:
+                # A C-level intersection instead of one lookup per value; it
+                # also reads the dict atomically while rules are added.
+                values = postings.keys() & values
+            for value in values:
                 posted = postings.get(value)
                 if posted:
                     candidates.update(posted)
         if self._unindexed:
             candidates.update(self._unindexed.values())
-        matched = [entry.rule_id for entry in candidates if entry.exact or check(entry.node, view)]
+        matched = []
+        for entry in candidates:
+            skip = entry.skip
+            if (
+                skip == _CHECK_NOTHING
+                or (skip == _CHECK_ALL and check(entry.node, view))
+                or (skip >= 0 and check_siblings(entry.node, skip, view))  # type: ignore[arg-type]
+            ):
+                matched.append(entry.rule_id)
         if self._learn_every and next(self._tweet_counter) % self._learn_every == 0:
             self._learn(view)
         return matched
@@ -194,7 +214,7 @@ class RuleIndex:
                 examined += 1
                 keys = rule_keys(entry.node, estimate)
                 if keys != entry.keys and _cost(keys, estimate) < 0.8 * _cost(entry.keys, estimate):
-                    self._repost(entry, keys)
+                    self._repost(entry)
                     moved += 1
         return moved
 
@@ -205,8 +225,8 @@ class RuleIndex:
             self._learnt_since_rebalance = 0
             self.rebalance()
 
-    def _repost(self, entry: _Entry, keys: tuple[Key, ...] | None) -> None:
-        replacement = _Entry(entry.rule_id, entry.node, keys)
+    def _repost(self, entry: _Entry) -> None:
+        replacement = _Entry(entry.rule_id, entry.node, self.frequencies.estimate)
         # Post the replacement before withdrawing the old entry so that a
         # concurrent match never finds the rule in neither place.
         self._post(replacement)

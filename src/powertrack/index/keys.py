@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from powertrack.index import features as f
+from powertrack.index.geogrid import box_cells, circle_cells
 from powertrack.rules import ast
 
-__all__ = ["Key", "is_exact", "rule_keys"]
+__all__ = ["Key", "is_exact", "plan", "rule_keys"]
 
 Key = tuple[str, str]
 Estimate = Callable[[Key], float]
@@ -79,8 +80,10 @@ def _leaf_keys(node: ast.Leaf, estimate: Estimate) -> list[Key] | None:
             return _rarest(f.PLACE, tokens, estimate)
         case ast.PlaceCountry(code=code):
             return [(f.PLACE_COUNTRY, code)]
-        case ast.PointRadius() | ast.BoundingBox():
-            return [(f.GEO, "1")]
+        case ast.PointRadius(lon=lon, lat=lat, radius_km=radius):
+            return _geo_keys(circle_cells(lon, lat, radius))
+        case ast.BoundingBox(west=west, south=south, east=east, north=north):
+            return _geo_keys(box_cells(west, south, east, north))
         case ast.Has(name=name):
             return [(f.HAS, name)]
         case ast.Is(name=name):
@@ -92,21 +95,33 @@ def _leaf_keys(node: ast.Leaf, estimate: Estimate) -> list[Key] | None:
     raise TypeError(f"not a rule node: {node!r}")
 
 
+def _geo_keys(cells: list[str] | None) -> list[Key]:
+    if cells is None:
+        return [(f.GEO, "1")]
+    return [(f.GEO_CELL, cell) for cell in cells]
+
+
+def _best_child(children: Sequence[ast.Node], estimate: Estimate) -> tuple[list[Key] | None, int]:
+    """The keys of the AND child that the fewest tweets offer, and its position."""
+    best: list[Key] | None = None
+    best_cost = 0.0
+    best_position = -1
+    for position, child in enumerate(children):
+        keys = _keys(child, estimate)
+        if keys is None:
+            continue
+        cost = sum(map(estimate, keys))
+        if best is None or cost < best_cost:
+            best, best_cost, best_position = keys, cost, position
+    return best, best_position
+
+
 def _keys(node: ast.Node, estimate: Estimate) -> list[Key] | None:
     match node:
         case ast.Not():
             return None
         case ast.And(children=children):
-            best: list[Key] | None = None
-            best_cost = 0.0
-            for child in children:
-                keys = _keys(child, estimate)
-                if keys is None:
-                    continue
-                cost = sum(map(estimate, keys))
-                if best is None or cost < best_cost:
-                    best, best_cost = keys, cost
-            return best
+            return _best_child(children, estimate)[0]
         case ast.Or(children=children):
             union: list[Key] = []
             for child in children:
@@ -122,6 +137,25 @@ def rule_keys(root: ast.Node, estimate: Estimate) -> tuple[Key, ...] | None:
     """The keys to post ``root`` under, cheapest by ``estimate``; None if not indexable."""
     keys = _keys(root, estimate)
     return tuple(keys) if keys is not None else None
+
+
+def plan(root: ast.Node, estimate: Estimate) -> tuple[tuple[Key, ...] | None, int]:
+    """The keys to post ``root`` under, and what a candidate still has to check.
+
+    The second value is ``-1`` when the whole rule must be evaluated, ``-2``
+    when being a candidate already proves the match (an exact rule), or the
+    index of the AND child whose keys were chosen when that child is exact:
+    being a candidate proves that child, so only its siblings are evaluated.
+    """
+    if isinstance(root, ast.And):
+        best, position = _best_child(root.children, estimate)
+        if best is None:
+            return None, -1
+        return tuple(best), position if is_exact(root.children[position]) else -1
+    keys = _keys(root, estimate)
+    if keys is None:
+        return None, -1
+    return tuple(keys), -2 if is_exact(root) else -1
 
 
 def is_exact(node: ast.Node) -> bool:

@@ -37,6 +37,7 @@ _FAMILY_PRIORS: dict[str, float] = {
     f.PLACE: 0.002,
     f.PLACE_COUNTRY: 0.005,
     f.GEO: 0.02,
+    f.GEO_CELL: 0.0005,
     f.SOURCE: 0.2,
 }
 _KEY_PRIORS: dict[Key, float] = {

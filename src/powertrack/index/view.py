@@ -8,6 +8,8 @@ it, and then cached for the rest of the match.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+
 from powertrack.rules import semantics as sem
 from powertrack.text import fold, tokenize, tokenize_folded
 from powertrack.tweets.model import Tweet
@@ -25,6 +27,7 @@ class TweetView:
         "_bio_location",
         "_bio_name",
         "_expanded_tokens",
+        "_family_values",
         "_folded_text",
         "_quoted",
         "_source_tokens",
@@ -38,6 +41,7 @@ class TweetView:
     def __init__(self, tweet: Tweet) -> None:
         self.tweet = tweet
         self._quoted: object = _UNSET
+        self._family_values: dict[str, Collection[str]] = {}
         self._folded_text: str | None = None
         self._text_tokens: list[str] | None = None
         self._token_set: frozenset[str] | None = None
@@ -58,6 +62,20 @@ class TweetView:
             quoted = TweetView(scope[1]) if len(scope) > 1 else None
             self._quoted = quoted
         return quoted  # type: ignore[return-value]
+
+    def scope(self) -> tuple[TweetView, ...]:
+        """This view, then the quoted original's when there is one."""
+        quoted = self.quoted
+        return (self,) if quoted is None else (self, quoted)
+
+    def values(
+        self, family: str, extract: Callable[[TweetView], Collection[str]]
+    ) -> Collection[str]:
+        """The values the tweet offers in ``family``, extracted once per match."""
+        values = self._family_values.get(family)
+        if values is None:
+            values = self._family_values[family] = extract(self)
+        return values
 
     def folded_text(self) -> str:
         """The text, NFC-normalized and case-folded."""
