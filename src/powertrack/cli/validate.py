@@ -60,7 +60,9 @@ def _validate_stream(lines: Iterable[bytes], *, text_mode: bool) -> int:
                 unusable += 1
                 continue
             checked += 1
-            problems = RuleSyntaxError(rule, validate_rule(rule)).messages
+            errors = validate_rule(rule)
+            # RuleSyntaxError owns the wording "... (at position N)".
+            problems = RuleSyntaxError(rule, errors).messages if errors else []
             problems += [f"tag: {problem}" for problem in _tag_problems(tag)]
             if problems:
                 invalid += 1
@@ -68,9 +70,9 @@ def _validate_stream(lines: Iterable[bytes], *, text_mode: bool) -> int:
     except OSError as exc:
         _complain(f"cannot read the rules: {exc.strerror or exc}")
         return EXIT_UNUSABLE
-    summary = f"{checked} rules checked, {invalid} invalid"
+    summary = f"{_count(checked, 'rule')} checked, {invalid} invalid"
     if unusable:
-        summary += f", {unusable} unusable lines"
+        summary += f", {_count(unusable, 'unusable line')}"
     print(summary, file=sys.stderr)
     if unusable:
         return EXIT_UNUSABLE
@@ -106,6 +108,10 @@ def _report(out: IO[str], number: int, rule: str, problems: list[str]) -> None:
     out.write(f"line {number}: {rule}\n")
     for problem in problems:
         out.write(f"  {problem}\n")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _complain(message: str) -> None:
