@@ -76,3 +76,8 @@ def test_emoji_tokens() -> None:
 
 def test_stop_words_are_folded_tokens() -> None:
     assert all(tokenize(word) == [word] for word in STOP_WORDS)
+
+
+@given(st.text(alphabet=st.sampled_from("ae\u0301\ufe0f\u20e3❤ß")))
+def test_fold_is_idempotent(text: str) -> None:
+    assert fold(fold(text)) == fold(text)

@@ -49,7 +49,9 @@ STOP_WORDS: frozenset[str] = frozenset({
 def fold(text: str) -> str:
     """NFC-normalize and case-fold ``text``; emoji variation selectors are dropped."""
     if not text.isascii():
-        text = unicodedata.normalize("NFC", text).replace("\ufe0f", "")
+        # The selector goes first: removing it can bring a base letter next to
+        # a combining mark, which NFC must then compose.
+        text = unicodedata.normalize("NFC", text.replace("\ufe0f", ""))
     return text.casefold()
 
 
