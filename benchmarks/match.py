@@ -78,7 +78,7 @@ def measure(
     rules = [parse_rule(text) for text in texts]
     parse_seconds = time.perf_counter() - started
 
-    index = RuleIndex()
+    index: RuleIndex[int | tuple[str, int]] = RuleIndex()
     started = time.perf_counter()
     for rule_id, rule in enumerate(rules):
         index.add(rule_id, rule)

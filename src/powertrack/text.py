@@ -47,12 +47,19 @@ STOP_WORDS: frozenset[str] = frozenset({
 
 
 def fold(text: str) -> str:
-    """NFC-normalize and case-fold ``text``; emoji variation selectors are dropped."""
-    if not text.isascii():
-        # The selector goes first: removing it can bring a base letter next to
-        # a combining mark, which NFC must then compose.
-        text = unicodedata.normalize("NFC", text.replace("\ufe0f", ""))
-    return text.casefold()
+    """NFC-normalize and case-fold ``text``; emoji variation selectors are dropped.
+
+    Folding twice gives the same as folding once.
+    """
+    if text.isascii():
+        return text.casefold()
+    # The selector goes first: removing it can bring a base letter next to a
+    # combining mark, which NFC must then compose. Case folding can undo NFC
+    # (ß + U+0301 folds to s + ś's parts), hence the second normalization.
+    folded = unicodedata.normalize("NFC", text.replace("\ufe0f", "")).casefold()
+    if not unicodedata.is_normalized("NFC", folded):
+        folded = unicodedata.normalize("NFC", folded)
+    return folded
 
 
 def tokenize_folded(folded: str) -> list[str]:

@@ -110,7 +110,7 @@ def run_match(rules_path: Path | None, tweets_path: Path | None, *, text_mode: b
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    index = RuleIndex()
+    index: RuleIndex[int] = RuleIndex()
     for ordinal, rule_line in enumerate(rule_lines):
         try:
             index.add(ordinal, parse_rule(rule_line.value))
@@ -147,7 +147,7 @@ def run_match(rules_path: Path | None, tweets_path: Path | None, *, text_mode: b
                 "id": tweet.id,
                 "matching_rules": [
                     {"id": rule_lines[ordinal].id, "tag": rule_lines[ordinal].tag}
-                    for ordinal in sorted(matched)  # type: ignore[type-var]
+                    for ordinal in sorted(matched)
                 ],
             }
             out.write(orjson.dumps(record) + b"\n")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from powertrack.index.check import check, check_siblings
 from powertrack.index.features import ALWAYS_LEARNT, EXTRACTORS, HAYSTACKS, Extractor, all_keys
@@ -32,7 +33,7 @@ from powertrack.tweets.model import Tweet
 
 __all__ = ["IndexStats", "RuleIndex"]
 
-RuleId = Hashable
+RuleId = TypeVar("RuleId", bound=Hashable)
 # A substring family with at most this many distinct posted n-grams is
 # matched by testing each n-gram against the text rather than listing the
 # text's n-grams.
@@ -44,7 +45,9 @@ _INTERSECT_MIN = 4
 _CROWDED = 16
 
 
-_Family = tuple[str, dict[str, list["_Entry"]], Extractor, Callable[[TweetView], list[str]] | None]
+_Family = tuple[
+    str, dict[str, list["_Entry[Any]"]], Extractor, Callable[[TweetView], list[str]] | None
+]
 
 
 # What a candidate still needs, besides being a candidate (see keys.plan).
@@ -52,7 +55,7 @@ _CHECK_ALL = -1
 _CHECK_NOTHING = -2
 
 
-class _Entry:
+class _Entry(Generic[RuleId]):
     __slots__ = ("keys", "node", "rule_id", "skip")
 
     def __init__(self, rule_id: RuleId, node: Node, estimate: Callable[[Key], float]) -> None:
@@ -73,7 +76,7 @@ class IndexStats:
     tweets_observed: int
 
 
-class RuleIndex:
+class RuleIndex(Generic[RuleId]):
     """Match tweets against many rules, evaluating only the few candidates.
 
     ``learn_every``: one tweet in this many is counted into the key frequency
@@ -90,12 +93,12 @@ class RuleIndex:
         rebalance_budget: int = 2000,
         frequencies: FrequencyModel | None = None,
     ) -> None:
-        self._entries: dict[RuleId, _Entry] = {}
-        self._postings: dict[str, dict[str, list[_Entry]]] = {}
+        self._entries: dict[RuleId, _Entry[RuleId]] = {}
+        self._postings: dict[str, dict[str, list[_Entry[RuleId]]]] = {}
         self._family_sizes: dict[str, int] = {}
         self._families: tuple[_Family, ...] = ()
         self._learnt_families: tuple[str, ...] = ALWAYS_LEARNT
-        self._unindexed: dict[RuleId, _Entry] = {}
+        self._unindexed: dict[RuleId, _Entry[RuleId]] = {}
         # Keys with long postings: the only places where re-posting can pay.
         self._crowded: set[Key] = set()
         self.frequencies = frequencies if frequencies is not None else FrequencyModel()
@@ -138,7 +141,7 @@ class RuleIndex:
     def match(self, tweet: Tweet) -> list[RuleId]:
         """Ids of the rules that match ``tweet``, in no particular order."""
         view = TweetView(tweet)
-        candidates: set[_Entry] = set()
+        candidates: set[_Entry[RuleId]] = set()
         for family, postings, extract, haystacks in self._families:
             if haystacks is not None and len(postings) <= _SCAN_MAX:
                 strings = haystacks(view)
@@ -225,7 +228,7 @@ class RuleIndex:
             self._learnt_since_rebalance = 0
             self.rebalance()
 
-    def _repost(self, entry: _Entry) -> None:
+    def _repost(self, entry: _Entry[RuleId]) -> None:
         replacement = _Entry(entry.rule_id, entry.node, self.frequencies.estimate)
         # Post the replacement before withdrawing the old entry so that a
         # concurrent match never finds the rule in neither place.
@@ -233,7 +236,7 @@ class RuleIndex:
         self._entries[entry.rule_id] = replacement
         self._unpost(entry)
 
-    def _post(self, entry: _Entry) -> None:
+    def _post(self, entry: _Entry[RuleId]) -> None:
         if entry.keys is None:
             self._unindexed[entry.rule_id] = entry
             return
@@ -256,7 +259,7 @@ class RuleIndex:
         if new_family:
             self._refresh_families()
 
-    def _unpost(self, entry: _Entry) -> None:
+    def _unpost(self, entry: _Entry[RuleId]) -> None:
         if entry.keys is None:
             if self._unindexed.get(entry.rule_id) is entry:
                 del self._unindexed[entry.rule_id]
