@@ -15,7 +15,6 @@ from powertrack.index import features as f
 from powertrack.index.view import TweetView
 from powertrack.rules import ast
 from powertrack.rules import semantics as sem
-from powertrack.rules.sampling import sample_bucket
 
 __all__ = ["check", "check_siblings"]
 
@@ -178,7 +177,7 @@ def _is(node: ast.Is, view: TweetView) -> bool:
 
 
 def _sample(node: ast.Sample, view: TweetView) -> bool:
-    return sample_bucket(view.tweet.id) < node.percent
+    return view.sample_bucket() < node.percent
 
 
 def _source(node: ast.Source, view: TweetView) -> bool:

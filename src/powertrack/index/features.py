@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator
 
+import regex
+
 from powertrack.index.geogrid import cell_of
 from powertrack.index.view import TweetView
 from powertrack.rules import semantics as sem
@@ -46,7 +48,9 @@ __all__ = [
     "URL",
     "all_keys",
     "count_bucket",
+    "is_wordlike",
     "ngram_family",
+    "word_ngram_family",
 ]
 
 TEXT = "t"
@@ -83,6 +87,25 @@ _CONTAINS_PREFIX = "contains"
 _URL_CONTAINS_PREFIX = "url_contains"
 
 Extractor = Callable[[TweetView], Collection[str]]
+
+
+_WORD_PREFIX = "contains_word"
+# A contains: value of letters and digits only lies inside one token wherever
+# it occurs, so the tweet need only offer the n-grams of its tokens, which
+# repeat from tweet to tweet and are cached.
+_WORDLIKE = regex.compile(r"[\p{L}\p{N}]+")
+_TOKEN_GRAMS: dict[tuple[str, int], frozenset[str]] = {}
+_TOKEN_GRAMS_MAX = 200_000
+
+
+def word_ngram_family(n: int) -> str:
+    """The family of ``n``-grams taken within the text's tokens."""
+    return f"{_WORD_PREFIX}{n}"
+
+
+def is_wordlike(value: str) -> bool:
+    """True when ``value`` is letters and digits only (see :func:`word_ngram_family`)."""
+    return _WORDLIKE.fullmatch(value) is not None
 
 
 def ngram_family(url: bool, n: int) -> str:
@@ -180,6 +203,26 @@ def _ngrams(texts: Iterable[str], n: int) -> set[str]:
 def _contains(n: int) -> Extractor:
     def extract(view: TweetView) -> Collection[str]:
         return _ngrams((view.folded_text(),), n)
+
+    return extract
+
+
+def _token_grams(token: str, n: int) -> frozenset[str]:
+    grams = _TOKEN_GRAMS.get((token, n))
+    if grams is None:
+        if len(_TOKEN_GRAMS) >= _TOKEN_GRAMS_MAX:
+            _TOKEN_GRAMS.clear()
+        grams = frozenset(token[i : i + n] for i in range(len(token) - n + 1))
+        _TOKEN_GRAMS[token, n] = grams
+    return grams
+
+
+def _word_contains(n: int) -> Extractor:
+    def extract(view: TweetView) -> Collection[str]:
+        tokens = view.text_tokens()
+        if not tokens:
+            return ()
+        return frozenset().union(*[_token_grams(token, n) for token in set(tokens)])
 
     return extract
 
@@ -312,6 +355,7 @@ EXTRACTORS: dict[str, Extractor] = {
     **{family: _count(field) for field, family in COUNT_FAMILIES.items()},
     **{ngram_family(False, n): _contains(n) for n in range(1, NGRAM_MAX + 1)},
     **{ngram_family(True, n): _url_contains(n) for n in range(1, NGRAM_MAX + 1)},
+    **{word_ngram_family(n): _word_contains(n) for n in range(1, NGRAM_MAX + 1)},
 }
 
 
@@ -329,6 +373,7 @@ def _url_haystacks(view: TweetView) -> list[str]:
 HAYSTACKS: dict[str, Callable[[TweetView], list[str]]] = {
     **{ngram_family(False, n): _text_haystacks for n in range(1, NGRAM_MAX + 1)},
     **{ngram_family(True, n): _url_haystacks for n in range(1, NGRAM_MAX + 1)},
+    **{word_ngram_family(n): _text_haystacks for n in range(1, NGRAM_MAX + 1)},
 }
 
 # Families whose frequencies are always learnt: the ones most rules are

@@ -29,7 +29,7 @@ def _rarest(family: str, values: Sequence[str], estimate: Estimate) -> list[Key]
 
 def _ngram_keys(url: bool, value: str, estimate: Estimate) -> list[Key]:
     n = min(f.NGRAM_MAX, len(value))
-    family = f.ngram_family(url, n)
+    family = f.word_ngram_family(n) if not url and f.is_wordlike(value) else f.ngram_family(url, n)
     grams = [value[i : i + n] for i in range(len(value) - n + 1)]
     return _rarest(family, grams, estimate)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from powertrack.rules import semantics as sem
+from powertrack.rules.sampling import sample_bucket
 from powertrack.text import fold, tokenize, tokenize_folded
 from powertrack.tweets.model import Tweet
 
@@ -30,6 +31,7 @@ class TweetView:
         "_family_values",
         "_folded_text",
         "_quoted",
+        "_sample_bucket",
         "_source_tokens",
         "_text_tokens",
         "_token_set",
@@ -42,6 +44,7 @@ class TweetView:
         self.tweet = tweet
         self._quoted: object = _UNSET
         self._family_values: dict[str, Collection[str]] = {}
+        self._sample_bucket = -1
         self._folded_text: str | None = None
         self._text_tokens: list[str] | None = None
         self._token_set: frozenset[str] | None = None
@@ -76,6 +79,12 @@ class TweetView:
         if values is None:
             values = self._family_values[family] = extract(self)
         return values
+
+    def sample_bucket(self) -> int:
+        """The tweet's ``sample:`` bucket, 0 to 99."""
+        if self._sample_bucket < 0:
+            self._sample_bucket = sample_bucket(self.tweet.id)
+        return self._sample_bucket
 
     def folded_text(self) -> str:
         """The text, NFC-normalized and case-folded."""

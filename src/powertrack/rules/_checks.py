@@ -11,7 +11,7 @@ second alternative would make the rule a candidate for every English tweet.
 An OR alternative without a standalone clause is fine when the OR is ANDed
 with one (``apple (banana OR has:geo)``): every match still contains apple.
 Stop-word keywords are standalone here (``the is:retweet`` is accepted);
-RULES.md only rejects a rule whose positive clauses are all stop words.
+docs/rule-language.md only rejects a rule whose positive clauses are all stop words.
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@
 
 Written to be obviously right rather than fast: the predicate index is
 property-tested against it, so when the two disagree, this one is the
-specification (together with docs/RULES.md). One small function per operator;
+specification (together with docs/rule-language.md). One small function per operator;
 the field-level definitions they share with the index live in
 :mod:`powertrack.rules.semantics`.
 
-Scope, from RULES.md: keyword, phrase, proximity, ``#``, ``@``, ``$``,
+Scope, from docs/rule-language.md: keyword, phrase, proximity, ``#``, ``@``, ``$``,
 ``url:``, ``url_contains:``, the ``has:`` entity operators and ``is:reply``
 match the tweet or its quoted original; geo operators never match a retweet
 and never read the quoted original; everything else reads the tweet alone.
@@ -187,7 +187,7 @@ def _url_contains(node: UrlContains, tweet: Tweet) -> bool:
 
 
 def _contains(node: Contains, tweet: Tweet) -> bool:
-    # RULES.md leaves contains: out of the quote-aware list: the tweet's text only.
+    # docs/rule-language.md leaves contains: out of the quote-aware list: the tweet's text only.
     return node.value in fold(tweet.text)
 
 

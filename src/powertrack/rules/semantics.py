@@ -237,7 +237,7 @@ def quote_scope(tweet: Tweet) -> tuple[Tweet, ...]:
 
 
 def geo_applies(tweet: Tweet) -> bool:
-    """Geo operators may match this tweet: it is not a retweet (RULES.md: never retweets)."""
+    """Geo operators may match this tweet: it is not a retweet (geo never matches retweets)."""
     return tweet.retweeted is None
 
 

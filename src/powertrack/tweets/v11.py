@@ -101,7 +101,7 @@ def _tweet(obj: dict[str, Any], where: str, depth: int) -> Tweet:
             if type(original) is not dict:
                 raise wrong_type(where + "retweeted_status", original, "an object")
             retweeted = _tweet(original, where + "retweeted_status.", depth + 1)
-            # A retweet is matched on what it retweets (RULES.md): the full
+            # A retweet is matched on what it retweets (docs/rule-language.md): the full
             # text of the original, and the entities of both, since the
             # retweet's own carry the "RT @user:" mention.
             text = retweeted.text
