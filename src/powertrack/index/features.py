@@ -94,7 +94,6 @@ _WORD_PREFIX = "contains_word"
 # it occurs, so the tweet need only offer the n-grams of its tokens, which
 # repeat from tweet to tweet and are cached.
 _WORDLIKE = regex.compile(r"[\p{L}\p{N}]+")
-_TOKEN_GRAMS: dict[tuple[str, int], frozenset[str]] = {}
 _TOKEN_GRAMS_MAX = 200_000
 
 
@@ -207,22 +206,20 @@ def _contains(n: int) -> Extractor:
     return extract
 
 
-def _token_grams(token: str, n: int) -> frozenset[str]:
-    grams = _TOKEN_GRAMS.get((token, n))
-    if grams is None:
-        if len(_TOKEN_GRAMS) >= _TOKEN_GRAMS_MAX:
-            _TOKEN_GRAMS.clear()
-        grams = frozenset(token[i : i + n] for i in range(len(token) - n + 1))
-        _TOKEN_GRAMS[token, n] = grams
-    return grams
-
-
 def _word_contains(n: int) -> Extractor:
+    cache: dict[str, frozenset[str]] = {}
+
     def extract(view: TweetView) -> Collection[str]:
-        tokens = view.text_tokens()
-        if not tokens:
-            return ()
-        return frozenset().union(*[_token_grams(token, n) for token in set(tokens)])
+        grams = []
+        for token in set(view.text_tokens()):
+            token_grams = cache.get(token)
+            if token_grams is None:
+                if len(cache) >= _TOKEN_GRAMS_MAX:
+                    cache.clear()
+                token_grams = frozenset(token[i : i + n] for i in range(len(token) - n + 1))
+                cache[token] = token_grams
+            grams.append(token_grams)
+        return frozenset().union(*grams)
 
     return extract
 

@@ -37,7 +37,7 @@ RuleId = TypeVar("RuleId", bound=Hashable)
 # A substring family with at most this many distinct posted n-grams is
 # matched by testing each n-gram against the text rather than listing the
 # text's n-grams.
-_SCAN_MAX = 64
+_SCAN_MAX = 12
 # With more values than this, a tweet's values are intersected with the
 # posted keys rather than looked up one by one.
 _INTERSECT_MIN = 4

@@ -8,7 +8,8 @@ it, and then cached for the rest of the match.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
+from collections.abc import Set as AbstractSet
 
 from powertrack.rules import semantics as sem
 from powertrack.rules.sampling import sample_bucket
@@ -47,13 +48,13 @@ class TweetView:
         self._sample_bucket = -1
         self._folded_text: str | None = None
         self._text_tokens: list[str] | None = None
-        self._token_set: frozenset[str] | None = None
+        self._token_set: AbstractSet[str] | None = None
         self._url_tokens: list[list[str]] | None = None
         self._expanded_tokens: list[list[str]] | None = None
         self._url_folded: list[str] | None = None
-        self._bio: list[str] | None = None
-        self._bio_name: list[str] | None = None
-        self._bio_location: list[str] | None = None
+        self._bio: Sequence[str] | None = None
+        self._bio_name: Sequence[str] | None = None
+        self._bio_location: Sequence[str] | None = None
         self._source_tokens: list[str] | None = None
 
     @property
@@ -116,31 +117,31 @@ class TweetView:
             self._url_folded = [fold(url) for url in sem.expanded_urls(self.tweet)]
         return self._url_folded
 
-    def keyword_tokens(self) -> frozenset[str]:
+    def keyword_tokens(self) -> AbstractSet[str]:
         """Every token a one-token keyword can match: the text's and the URLs'."""
         if self._token_set is None:
             tokens = set(self.text_tokens())
             for url_tokens in self.expanded_url_tokens():
                 tokens.update(url_tokens)
-            self._token_set = frozenset(tokens)
+            self._token_set = tokens
         return self._token_set
 
-    def bio_tokens(self) -> list[str]:
+    def bio_tokens(self) -> Sequence[str]:
         """Tokens of the author's description."""
         if self._bio is None:
-            self._bio = tokenize(self.tweet.author.description)
+            self._bio = sem.tokens_of(self.tweet.author.description)
         return self._bio
 
-    def bio_name_tokens(self) -> list[str]:
+    def bio_name_tokens(self) -> Sequence[str]:
         """Tokens of the author's display name."""
         if self._bio_name is None:
-            self._bio_name = tokenize(self.tweet.author.name)
+            self._bio_name = sem.tokens_of(self.tweet.author.name)
         return self._bio_name
 
-    def bio_location_tokens(self) -> list[str]:
+    def bio_location_tokens(self) -> Sequence[str]:
         """Tokens of the author's profile location."""
         if self._bio_location is None:
-            self._bio_location = tokenize(self.tweet.author.location)
+            self._bio_location = sem.tokens_of(self.tweet.author.location)
         return self._bio_location
 
     def source_tokens(self) -> list[str]:
