@@ -128,3 +128,12 @@ def test_console_script_on_bundled_samples_reads_stdin_too() -> None:
         [sys.executable, "-m", "powertrack", "match"], capture_output=True, check=True
     )
     assert default.stdout == result.stdout
+
+
+def test_progress_bar_passes_every_line_through() -> None:
+    import io
+
+    from powertrack.cli.match import _tweet_lines
+
+    data = b"".join(b'{"n": %d}\n' % number for number in range(1000))
+    assert list(_tweet_lines(io.BytesIO(data), len(data))) == data.splitlines(keepends=True)
