@@ -17,7 +17,7 @@ from typing import NamedTuple, TypeVar
 import regex
 
 from powertrack.tweets.fields import new_mention, new_url
-from powertrack.tweets.model import Media, MentionEntity, UrlEntity
+from powertrack.tweets.model import Media, MentionEntity, Tweet, UrlEntity
 
 __all__ = [
     "Extracted",
@@ -251,6 +251,34 @@ def extract_entities(text: str) -> Extracted:
 
 
 _T = TypeVar("_T", str, UrlEntity, Media)
+
+
+class Body(NamedTuple):
+    """What a tweet says: its text and its entities."""
+
+    text: str
+    hashtags: tuple[str, ...]
+    mentions: tuple[MentionEntity, ...]
+    symbols: tuple[str, ...]
+    urls: tuple[UrlEntity, ...]
+    media: tuple[Media, ...]
+
+
+def absorb_retweet(body: Body, original: Tweet) -> Body:
+    """The body a retweet is matched on.
+
+    A retweet is matched on what it retweets (docs/rule-language.md): the full
+    text of the original, and the entities of both, since the retweet's own
+    carry the "RT @user:" mention.
+    """
+    return Body(
+        original.text,
+        merge(body.hashtags, original.hashtags),
+        merge_mentions(body.mentions, original.mentions),
+        merge(body.symbols, original.symbols),
+        merge(body.urls, original.urls),
+        merge(body.media, original.media),
+    )
 
 
 def merge(first: tuple[_T, ...], second: tuple[_T, ...]) -> tuple[_T, ...]:

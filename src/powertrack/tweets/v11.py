@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from powertrack.tweets.entities import extract_entities, merge, merge_mentions
+from powertrack.tweets.entities import Body, absorb_retweet, extract_entities
 from powertrack.tweets.errors import TweetFormatError, wrong_type
 from powertrack.tweets.fields import (
     MAX_DEPTH,
@@ -101,15 +101,9 @@ def _tweet(obj: dict[str, Any], where: str, depth: int) -> Tweet:
             if type(original) is not dict:
                 raise wrong_type(where + "retweeted_status", original, "an object")
             retweeted = _tweet(original, where + "retweeted_status.", depth + 1)
-            # A retweet is matched on what it retweets (docs/rule-language.md): the full
-            # text of the original, and the entities of both, since the
-            # retweet's own carry the "RT @user:" mention.
-            text = retweeted.text
-            hashtags = merge(hashtags, retweeted.hashtags)
-            mentions = merge_mentions(mentions, retweeted.mentions)
-            symbols = merge(symbols, retweeted.symbols)
-            urls = merge(urls, retweeted.urls)
-            media = merge(media, retweeted.media)
+            text, hashtags, mentions, symbols, urls, media = absorb_retweet(
+                Body(text, hashtags, mentions, symbols, urls, media), retweeted
+            )
             # A retweet of a quote carries the quote's original too, so that
             # is:quote and quote-aware operators see through the retweet.
             quoted = retweeted.quoted

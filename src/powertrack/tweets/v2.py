@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from powertrack.tweets.entities import extract_entities, merge, merge_mentions
+from powertrack.tweets.entities import Body, absorb_retweet, extract_entities
 from powertrack.tweets.errors import TweetFormatError, wrong_type
 from powertrack.tweets.fields import (
     MAX_DEPTH,
@@ -169,14 +169,10 @@ def _tweet(data: dict[str, Any], inc: _Includes, where: str, depth: int) -> Twee
             retweeted = _stub_original(retweet_id, text, mentions)
         else:
             retweeted = _tweet(original, inc, f"includes.tweets[id={retweet_id}].", depth + 1)
-            # Same retweet semantics as v1.1: the original's full text, the
-            # entities of both, and the original's quoted tweet.
-            text = retweeted.text
-            hashtags = merge(hashtags, retweeted.hashtags)
-            mentions = merge_mentions(mentions, retweeted.mentions)
-            symbols = merge(symbols, retweeted.symbols)
-            urls = merge(urls, retweeted.urls)
-            media = merge(media, retweeted.media)
+            # Same retweet semantics as v1.1, and the original's quoted tweet.
+            text, hashtags, mentions, symbols, urls, media = absorb_retweet(
+                Body(text, hashtags, mentions, symbols, urls, media), retweeted
+            )
             quoted = retweeted.quoted
             is_quote = is_quote or retweeted.is_quote
     if quote_id is not None and depth < MAX_DEPTH and (quoted is None or quoted.id != quote_id):
