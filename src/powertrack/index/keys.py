@@ -24,6 +24,8 @@ Estimate = Callable[[Key], float]
 
 
 def _rarest(family: str, values: Sequence[str], estimate: Estimate) -> list[Key]:
+    if len(values) == 1:
+        return [(family, values[0])]
     return [min(((family, value) for value in values), key=estimate)]
 
 

@@ -9,6 +9,7 @@ common in this stream stops being chosen even when it looks rare in general.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from powertrack.index import features as f
@@ -66,6 +67,7 @@ _COMMON_CHARS = frozenset("etaoinshrdlu ")
 _MAX_KEYS = 500_000
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _prior(key: Key) -> float:
     known = _KEY_PRIORS.get(key)
     if known is not None:
