@@ -88,7 +88,7 @@ class RuleIndex(Generic[RuleId]):
     def __init__(
         self,
         *,
-        learn_every: int = 16,
+        learn_every: int = 32,
         rebalance_every: int = 2048,
         rebalance_budget: int = 2000,
         frequencies: FrequencyModel | None = None,
