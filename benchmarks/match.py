@@ -166,7 +166,7 @@ def main() -> None:
     parser.add_argument("--profiles", nargs="+", default=["realistic", "broad"])
     parser.add_argument("--tweets", type=int, default=None, help="corpus tweets to use")
     parser.add_argument(
-        "--broad-max", type=int, default=100_000, help="largest size run for the broad profile"
+        "--broad-max", type=int, default=10_000, help="largest size run for the broad profile"
     )
     args = parser.parse_args()
 

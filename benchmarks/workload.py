@@ -5,9 +5,12 @@ in place, never copied into the repo) and from the synthetic firehose
 otherwise; :class:`Corpus` says which. Rules are generated from the corpus
 vocabulary in two profiles:
 
-- ``realistic``: what customers track. Mostly mid-to-long-tail terms (topics,
-  brands, people), drawn Zipf-like from the vocabulary after the ~200 most
-  frequent tokens, in the operator mix of real rule sets: single keywords,
+- ``realistic``: what customers track: topics, brands, people. Terms are
+  drawn Zipf-like (s = 0.9) from the corpus vocabulary after its ~200 most
+  frequent tokens, shuffled so that a term's popularity among rules does not
+  follow its frequency in tweets, and interleaved with made-up brand-like
+  words that no tweet contains; a common word appears only ANDed beside such
+  a term. The operator mix follows real rule sets: single keywords,
   ANDs, phrases, OR groups, negations, ``from:``, ``lang:``, ``has:``, hashtags,
   mentions, and a few ``url:``, ``bio:``, ``contains:``, ``point_radius:``,
   ``sample:`` rules.
