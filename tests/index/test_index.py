@@ -140,3 +140,17 @@ def test_rules_change_while_another_thread_matches() -> None:
     worker.join()
     assert errors == []
     assert list(index) == [-1]
+
+
+def test_learning_moves_rules_off_keys_that_turn_out_common() -> None:
+    index: RuleIndex[int] = RuleIndex(learn_every=1, rebalance_every=64)
+    emoji = [chr(0x1F600 + offset) for offset in range(40)]
+    for number, symbol in enumerate(emoji):
+        # "of" and one emoji have the same prior: the tie goes to "of".
+        index.add(number, f"of {symbol}")
+    common = _tweet("one of many")
+    assert index.candidates(common) == 40
+    for _ in range(300):
+        assert index.match(common) == []
+    assert index.candidates(common) == 0
+    assert index.match(_tweet(f"best of {emoji[3]}")) == [3]

@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from powertrack.index.check import check, check_siblings
 from powertrack.index.features import ALWAYS_LEARNT, EXTRACTORS, HAYSTACKS, Extractor, all_keys
-from powertrack.index.keys import Key, plan, rule_keys
+from powertrack.index.keys import Key, has_choice, plan, rule_keys
 from powertrack.index.selectivity import FrequencyModel
 from powertrack.index.view import TweetView
 from powertrack.rules.ast import Node
@@ -41,8 +41,10 @@ _SCAN_MAX = 12
 # With more values than this, a tweet's values are intersected with the
 # posted keys rather than looked up one by one.
 _INTERSECT_MIN = 4
+# How many of the stream's most frequent keys a rebalance looks at.
+_HOT_KEYS = 2000
 # A posting this long is worth re-examining when frequencies change.
-_CROWDED = 16
+_CROWDED = 8
 
 
 _Family = tuple[
@@ -101,6 +103,7 @@ class RuleIndex(Generic[RuleId]):
         self._unindexed: dict[RuleId, _Entry[RuleId]] = {}
         # Keys with long postings: the only places where re-posting can pay.
         self._crowded: set[Key] = set()
+        self._cursors: dict[Key, int] = {}
         self.frequencies = frequencies if frequencies is not None else FrequencyModel()
         self._learn_every = learn_every
         self._rebalance_every = rebalance_every
@@ -198,33 +201,60 @@ class RuleIndex(Generic[RuleId]):
         )
 
     def rebalance(self, budget: int | None = None) -> int:
-        """Re-post rules whose keys became common under cheaper keys; returns rules moved."""
+        """Re-post rules whose keys became common under cheaper keys; returns rules moved.
+
+        Crowded postings and postings under the stream's most frequent keys
+        are visited, the most expensive first. Each keeps a
+        cursor, so that successive rebalances work through a long posting
+        instead of re-examining its first rules every time.
+        """
         budget = self._rebalance_budget if budget is None else budget
         estimate = self.frequencies.estimate
+        # Worth examining: long postings, and postings under the keys the
+        # stream offers most often (each may hold only a few rules).
+        worth = set(self._crowded)
+        worth.update(self.frequencies.most_common(_HOT_KEYS))
         heavy = sorted(
             (
-                (estimate(key) * len(self._postings[key[0]][key[1]]), *key)
-                for key in list(self._crowded)
+                (estimate(key) * len(posted), *key)
+                for key in worth
+                if (posted := self._postings.get(key[0], {}).get(key[1]))
             ),
             reverse=True,
         )
         moved = 0
-        examined = 0
         for _, family, value in heavy:
-            for entry in list(self._postings.get(family, {}).get(value, ())):
-                if examined >= budget:
-                    return moved
-                examined += 1
+            posted = list(self._postings.get(family, {}).get(value, ()))
+            start = self._cursors.get((family, value), 0)
+            if start >= len(posted):
+                start = 0
+            kept = 0
+            for entry in posted[start:]:
+                if not has_choice(entry.node):
+                    kept += 1
+                    continue
+                if budget <= 0:
+                    break
+                budget -= 1
                 keys = rule_keys(entry.node, estimate)
                 if keys != entry.keys and _cost(keys, estimate) < 0.8 * _cost(entry.keys, estimate):
                     self._repost(entry)
                     moved += 1
+                else:
+                    kept += 1
+            # Moved rules left the posting, so only the kept ones advance the cursor.
+            self._cursors[family, value] = start + kept
+            if budget <= 0:
+                break
         return moved
 
     def _learn(self, view: TweetView) -> None:
         self.frequencies.observe(all_keys(view, self._learnt_families))
         self._learnt_since_rebalance += 1
-        if self._rebalance_every and self._learnt_since_rebalance >= self._rebalance_every:
+        # While the model is young its estimates move fast: rebalance often
+        # (every quarter of the tweets counted so far), then every rebalance_every.
+        due = min(self._rebalance_every, max(16, self.frequencies.tweets_observed // 4))
+        if self._rebalance_every and self._learnt_since_rebalance >= due:
             self._learnt_since_rebalance = 0
             self.rebalance()
 
@@ -271,6 +301,7 @@ class RuleIndex(Generic[RuleId]):
             posted.remove(entry)
             if len(posted) == _CROWDED - 1:
                 self._crowded.discard((family, value))
+                self._cursors.pop((family, value), None)
             if not posted:
                 del postings[value]
             self._family_sizes[family] -= 1
@@ -285,11 +316,7 @@ class RuleIndex(Generic[RuleId]):
             (family, self._postings[family], EXTRACTORS[family], HAYSTACKS.get(family))
             for family in active
         )
-        # Substring families are not learnt: listing a tweet's n-grams costs
-        # more than the better choice of n-gram would save.
-        self._learnt_families = tuple(
-            dict.fromkeys((*ALWAYS_LEARNT, *(f for f in active if f not in HAYSTACKS)))
-        )
+        self._learnt_families = tuple(dict.fromkeys((*ALWAYS_LEARNT, *active)))
 
 
 def _cost(keys: tuple[Key, ...] | None, estimate: Callable[[Key], float]) -> float:

@@ -17,7 +17,7 @@ from powertrack.index import features as f
 from powertrack.index.geogrid import box_cells, circle_cells
 from powertrack.rules import ast
 
-__all__ = ["Key", "is_exact", "plan", "rule_keys"]
+__all__ = ["Key", "has_choice", "is_exact", "plan", "rule_keys"]
 
 Key = tuple[str, str]
 Estimate = Callable[[Key], float]
@@ -185,4 +185,26 @@ def is_exact(node: ast.Node) -> bool:
             | ast.Is()
         ):
             return True
+    return False
+
+
+def has_choice(node: ast.Node) -> bool:
+    """True when the keys chosen for ``node`` depend on key frequencies."""
+    match node:
+        case ast.And():
+            return True
+        case ast.Or(children=children):
+            return any(map(has_choice, children))
+        case (
+            ast.Keyword(tokens=tokens)
+            | ast.Phrase(tokens=tokens)
+            | ast.Proximity(tokens=tokens)
+            | ast.Url(tokens=tokens)
+            | ast.UserText(tokens=tokens)
+            | ast.Place(tokens=tokens)
+            | ast.Source(tokens=tokens)
+        ):
+            return len(tokens) > 1
+        case ast.Contains(value=value) | ast.UrlContains(value=value):
+            return len(value) > f.NGRAM_MAX
     return False

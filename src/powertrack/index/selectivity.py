@@ -117,6 +117,10 @@ class FrequencyModel:
         if len(self._counts) > _MAX_KEYS:
             self._decay()
 
+    def most_common(self, n: int) -> list[Key]:
+        """The ``n`` keys seen most often."""
+        return [key for key, _ in self._counts.most_common(n)]
+
     def estimate(self, key: Key) -> float:
         """Probability that a tweet offers ``key``."""
         weight = self.PRIOR_WEIGHT
