@@ -140,6 +140,8 @@ def test_rules_change_while_another_thread_matches() -> None:
     worker.join()
     assert errors == []
     assert list(index) == [-1]
+    # Nothing was lost or left behind in the postings: "police OR ferguson" has two keys.
+    assert index.stats().postings == 2
 
 
 def test_learning_moves_rules_off_keys_that_turn_out_common() -> None:

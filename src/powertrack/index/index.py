@@ -8,15 +8,19 @@ the key alone decides. Rules come and go one at a time while matching goes
 on: an add or remove touches only that rule's postings.
 
 Concurrency: matching may run in one thread while rules are added or
-removed in another. Postings are plain dicts and lists, whose single
-operations are atomic under the GIL, and the tuple of active families is
-replaced, never mutated, so a match in flight sees either the old or the new
-state of each posting and never fails.
+removed in another. Matching never waits: postings are plain dicts and
+lists, whose single operations are atomic under the GIL, and the tuple of
+active families is replaced, never mutated, so a match in flight sees either
+the old or the new state of each posting and never fails. Writers (add,
+remove, rebalance) hold a lock among themselves; a match that is due to
+rebalance only tries the lock and leaves the rebalance for later when a
+writer holds it.
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -104,6 +108,7 @@ class RuleIndex(Generic[RuleId]):
         # Keys with long postings: the only places where re-posting can pay.
         self._crowded: set[Key] = set()
         self._cursors: dict[Key, int] = {}
+        self._lock = threading.Lock()
         self.frequencies = frequencies if frequencies is not None else FrequencyModel()
         self._learn_every = learn_every
         self._rebalance_every = rebalance_every
@@ -123,23 +128,27 @@ class RuleIndex(Generic[RuleId]):
     def add(self, rule_id: RuleId, rule: Rule | str) -> None:
         """Add (or replace) a rule. A text rule is parsed; a bad one raises RuleSyntaxError."""
         node = (parse_rule(rule) if isinstance(rule, str) else rule).root
-        if rule_id in self._entries:
-            self.remove(rule_id)
-        entry = _Entry(rule_id, node, self.frequencies.estimate)
-        self._post(entry)
-        self._entries[rule_id] = entry
+        with self._lock:
+            old = self._entries.pop(rule_id, None)
+            if old is not None:
+                self._unpost(old)
+            entry = _Entry(rule_id, node, self.frequencies.estimate)
+            self._post(entry)
+            self._entries[rule_id] = entry
 
     def remove(self, rule_id: RuleId) -> None:
         """Remove a rule; KeyError if there is none with that id."""
-        entry = self._entries.pop(rule_id)
-        self._unpost(entry)
+        if not self.discard(rule_id):
+            raise KeyError(rule_id)
 
     def discard(self, rule_id: RuleId) -> bool:
         """Remove a rule if present; True when one was removed."""
-        if rule_id not in self._entries:
-            return False
-        self.remove(rule_id)
-        return True
+        with self._lock:
+            entry = self._entries.pop(rule_id, None)
+            if entry is None:
+                return False
+            self._unpost(entry)
+            return True
 
     def match(self, tweet: Tweet) -> list[RuleId]:
         """Ids of the rules that match ``tweet``, in no particular order."""
@@ -208,6 +217,10 @@ class RuleIndex(Generic[RuleId]):
         cursor, so that successive rebalances work through a long posting
         instead of re-examining its first rules every time.
         """
+        with self._lock:
+            return self._rebalance(budget)
+
+    def _rebalance(self, budget: int | None) -> int:
         budget = self._rebalance_budget if budget is None else budget
         estimate = self.frequencies.estimate
         # Worth examining: long postings, and postings under the keys the
@@ -254,9 +267,16 @@ class RuleIndex(Generic[RuleId]):
         # While the model is young its estimates move fast: rebalance often
         # (every quarter of the tweets counted so far), then every rebalance_every.
         due = min(self._rebalance_every, max(16, self.frequencies.tweets_observed // 4))
-        if self._rebalance_every and self._learnt_since_rebalance >= due:
-            self._learnt_since_rebalance = 0
-            self.rebalance()
+        if (
+            self._rebalance_every
+            and self._learnt_since_rebalance >= due
+            and self._lock.acquire(blocking=False)
+        ):
+            try:
+                self._learnt_since_rebalance = 0
+                self._rebalance(None)
+            finally:
+                self._lock.release()
 
     def _repost(self, entry: _Entry[RuleId]) -> None:
         replacement = _Entry(entry.rule_id, entry.node, self.frequencies.estimate)
