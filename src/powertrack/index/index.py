@@ -105,7 +105,7 @@ class RuleIndex(Generic[RuleId]):
         self._families: tuple[_Family, ...] = ()
         self._learnt_families: tuple[str, ...] = ALWAYS_LEARNT
         self._unindexed: dict[RuleId, _Entry[RuleId]] = {}
-        # Keys with long postings: the only places where re-posting can pay.
+        # Keys with long postings, which rebalancing always visits.
         self._crowded: set[Key] = set()
         self._cursors: dict[Key, int] = {}
         self._lock = threading.Lock()
@@ -153,6 +153,25 @@ class RuleIndex(Generic[RuleId]):
     def match(self, tweet: Tweet) -> list[RuleId]:
         """Ids of the rules that match ``tweet``, in no particular order."""
         view = TweetView(tweet)
+        matched = []
+        for entry in self._gather(view):
+            skip = entry.skip
+            if (
+                skip == _CHECK_NOTHING
+                or (skip == _CHECK_ALL and check(entry.node, view))
+                or (skip >= 0 and check_siblings(entry.node, skip, view))  # type: ignore[arg-type]
+            ):
+                matched.append(entry.rule_id)
+        if self._learn_every and next(self._tweet_counter) % self._learn_every == 0:
+            self._learn(view)
+        return matched
+
+    def candidates(self, tweet: Tweet) -> int:
+        """How many rules a match of ``tweet`` evaluates or accepts (for measurement)."""
+        return len(self._gather(TweetView(tweet)))
+
+    def _gather(self, view: TweetView) -> set[_Entry[RuleId]]:
+        """The candidates: every rule posted under a key the tweet offers."""
         candidates: set[_Entry[RuleId]] = set()
         for family, postings, extract, haystacks in self._families:
             if haystacks is not None and len(postings) <= _SCAN_MAX:
@@ -175,28 +194,7 @@ class RuleIndex(Generic[RuleId]):
                     candidates.update(posted)
         if self._unindexed:
             candidates.update(self._unindexed.values())
-        matched = []
-        for entry in candidates:
-            skip = entry.skip
-            if (
-                skip == _CHECK_NOTHING
-                or (skip == _CHECK_ALL and check(entry.node, view))
-                or (skip >= 0 and check_siblings(entry.node, skip, view))  # type: ignore[arg-type]
-            ):
-                matched.append(entry.rule_id)
-        if self._learn_every and next(self._tweet_counter) % self._learn_every == 0:
-            self._learn(view)
-        return matched
-
-    def candidates(self, tweet: Tweet) -> int:
-        """How many rules a match of ``tweet`` would consider (for measurement)."""
-        view = TweetView(tweet)
-        seen: set[int] = set()
-        for _, postings, extract, _ in self._families:
-            for value in extract(view):
-                for entry in postings.get(value, ()):
-                    seen.add(id(entry))
-        return len(seen) + len(self._unindexed)
+        return candidates
 
     def stats(self) -> IndexStats:
         """Counts describing the index."""
