@@ -104,20 +104,12 @@ def _contains(node: ast.Contains, view: TweetView) -> bool:
     return node.value in view.folded_text()
 
 
-_USER_FAMILY = {"from": f.FROM, "to": f.TO, "retweets_of": f.RETWEETS_OF}
-
-
 def _user(node: ast.UserOp, view: TweetView) -> bool:
-    return _in_family(_USER_FAMILY[node.field], node.value, view)
+    return _in_family(f.USER_FAMILIES[node.field], node.value, view)
 
 
 def _id(node: ast.IdOp, view: TweetView) -> bool:
-    tweet = view.tweet
-    if node.field == "retweets_of_status_id":
-        return tweet.retweeted is not None and tweet.retweeted.id == node.value
-    if node.field == "in_reply_to_status_id":
-        return tweet.in_reply_to_status_id == node.value
-    return sem.conversation_id(tweet) == node.value
+    return _in_family(f.ID_FAMILIES[node.field], node.value, view)
 
 
 def _url(node: ast.Url, view: TweetView) -> bool:
@@ -133,23 +125,16 @@ def _url_contains(node: ast.UrlContains, view: TweetView) -> bool:
 
 
 def _user_text(node: ast.UserText, view: TweetView) -> bool:
-    if node.field == "bio":
-        tokens = view.bio_tokens()
-    elif node.field == "bio_name":
-        tokens = view.bio_name_tokens()
-    else:
-        tokens = view.bio_location_tokens()
-    return sem.contains_phrase(tokens, node.tokens)
+    return sem.contains_phrase(view.profile_tokens(node.field), node.tokens)
 
 
 def _count(node: ast.CountRange, view: TweetView) -> bool:
     value: int = getattr(view.tweet.author, node.field)
-    return node.low <= value and (node.high is None or value <= node.high)
+    return sem.count_in_range(value, node.low, node.high)
 
 
 def _lang(node: ast.Lang, view: TweetView) -> bool:
-    lang = view.tweet.lang
-    return lang is not None and lang.lower() == node.code
+    return _in_family(f.LANG, node.code, view)
 
 
 def _place(node: ast.Place, view: TweetView) -> bool:

@@ -18,6 +18,7 @@ import regex
 from powertrack.index.geogrid import cell_of
 from powertrack.index.view import TweetView
 from powertrack.rules import semantics as sem
+from powertrack.rules.ast import UserTextField
 from powertrack.text import fold, tokenize
 
 __all__ = [
@@ -35,11 +36,13 @@ __all__ = [
     "HAS",
     "HASHTAG",
     "HAYSTACKS",
+    "ID_FAMILIES",
     "IS",
     "LANG",
     "MENTION",
     "PLACE",
     "PLACE_COUNTRY",
+    "PROFILE_FAMILIES",
     "REPLY_STATUS",
     "RETWEETS_OF",
     "RETWEET_STATUS",
@@ -47,6 +50,7 @@ __all__ = [
     "TEXT",
     "TO",
     "URL",
+    "USER_FAMILIES",
     "all_keys",
     "count_bucket",
     "is_wordlike",
@@ -76,6 +80,18 @@ GEO_CELL = "geo_cell"
 HAS = "has"
 IS = "is"
 SOURCE = "source"
+# Which family each field-carrying operator is indexed and checked under.
+USER_FAMILIES = {"from": FROM, "to": TO, "retweets_of": RETWEETS_OF}
+ID_FAMILIES = {
+    "retweets_of_status_id": RETWEET_STATUS,
+    "in_reply_to_status_id": REPLY_STATUS,
+    "conversation_id": CONVERSATION,
+}
+PROFILE_FAMILIES: dict[UserTextField, str] = {
+    "bio": BIO,
+    "bio_name": BIO_NAME,
+    "bio_location": BIO_LOCATION,
+}
 COUNT_FAMILIES = {
     "followers_count": "n_followers",
     "friends_count": "n_friends",
@@ -241,6 +257,13 @@ def _count(field: str) -> Extractor:
     return extract
 
 
+def _profile(field: UserTextField) -> Extractor:
+    def extract(view: TweetView) -> Collection[str]:
+        return view.profile_tokens(field)
+
+    return extract
+
+
 def _lang(view: TweetView) -> Collection[str]:
     lang = view.tweet.lang
     return (lang.lower(),) if lang else ()
@@ -339,9 +362,7 @@ EXTRACTORS: dict[str, Extractor] = {
     REPLY_STATUS: _reply_status,
     CONVERSATION: _conversation,
     URL: _url,
-    BIO: lambda view: view.bio_tokens(),
-    BIO_NAME: lambda view: view.bio_name_tokens(),
-    BIO_LOCATION: lambda view: view.bio_location_tokens(),
+    **{family: _profile(field) for field, family in PROFILE_FAMILIES.items()},
     LANG: _lang,
     PLACE: _place,
     PLACE_COUNTRY: _place_country,

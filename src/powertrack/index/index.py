@@ -27,7 +27,7 @@ from typing import Any, Generic, TypeVar
 
 from powertrack.index.check import check, check_siblings
 from powertrack.index.features import ALWAYS_LEARNT, EXTRACTORS, HAYSTACKS, Extractor, all_keys
-from powertrack.index.keys import Key, has_choice, plan, rule_keys
+from powertrack.index.keys import Key, has_choice, plan
 from powertrack.index.selectivity import FrequencyModel
 from powertrack.index.view import TweetView
 from powertrack.rules.ast import Node
@@ -64,10 +64,12 @@ _CHECK_NOTHING = -2
 class _Entry(Generic[RuleId]):
     __slots__ = ("keys", "node", "rule_id", "skip")
 
-    def __init__(self, rule_id: RuleId, node: Node, estimate: Callable[[Key], float]) -> None:
+    def __init__(
+        self, rule_id: RuleId, node: Node, planned: tuple[tuple[Key, ...] | None, int]
+    ) -> None:
         self.rule_id = rule_id
         self.node = node
-        self.keys, self.skip = plan(node, estimate)
+        self.keys, self.skip = planned
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +134,7 @@ class RuleIndex(Generic[RuleId]):
             old = self._entries.pop(rule_id, None)
             if old is not None:
                 self._unpost(old)
-            entry = _Entry(rule_id, node, self.frequencies.estimate)
+            entry = _Entry(rule_id, node, plan(node, self.frequencies.estimate))
             self._post(entry)
             self._entries[rule_id] = entry
 
@@ -247,9 +249,10 @@ class RuleIndex(Generic[RuleId]):
                 if budget <= 0:
                     break
                 budget -= 1
-                keys = rule_keys(entry.node, estimate)
+                planned = plan(entry.node, estimate)
+                keys = planned[0]
                 if keys != entry.keys and _cost(keys, estimate) < 0.8 * _cost(entry.keys, estimate):
-                    self._repost(entry)
+                    self._repost(entry, planned)
                     moved += 1
                 else:
                     kept += 1
@@ -276,8 +279,8 @@ class RuleIndex(Generic[RuleId]):
             finally:
                 self._lock.release()
 
-    def _repost(self, entry: _Entry[RuleId]) -> None:
-        replacement = _Entry(entry.rule_id, entry.node, self.frequencies.estimate)
+    def _repost(self, entry: _Entry[RuleId], planned: tuple[tuple[Key, ...] | None, int]) -> None:
+        replacement = _Entry(entry.rule_id, entry.node, planned)
         # Post the replacement before withdrawing the old entry so that a
         # concurrent match never finds the rule in neither place.
         self._post(replacement)

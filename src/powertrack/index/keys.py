@@ -17,7 +17,7 @@ from powertrack.index import features as f
 from powertrack.index.geogrid import box_cells, circle_cells
 from powertrack.rules import ast
 
-__all__ = ["Key", "has_choice", "is_exact", "plan", "rule_keys"]
+__all__ = ["Key", "has_choice", "is_exact", "plan"]
 
 Key = tuple[str, str]
 Estimate = Callable[[Key], float]
@@ -43,15 +43,6 @@ def _count_keys(node: ast.CountRange) -> list[Key]:
     return [(family, str(bucket)) for bucket in range(low, high + 1)]
 
 
-_USER_FAMILIES = {"from": f.FROM, "to": f.TO, "retweets_of": f.RETWEETS_OF}
-_ID_FAMILIES = {
-    "retweets_of_status_id": f.RETWEET_STATUS,
-    "in_reply_to_status_id": f.REPLY_STATUS,
-    "conversation_id": f.CONVERSATION,
-}
-_TEXT_FIELD_FAMILIES = {"bio": f.BIO, "bio_name": f.BIO_NAME, "bio_location": f.BIO_LOCATION}
-
-
 def _leaf_keys(node: ast.Leaf, estimate: Estimate) -> list[Key] | None:
     match node:
         case ast.Keyword(tokens=tokens) | ast.Phrase(tokens=tokens) | ast.Proximity(tokens=tokens):
@@ -67,13 +58,13 @@ def _leaf_keys(node: ast.Leaf, estimate: Estimate) -> list[Key] | None:
         case ast.UrlContains(value=value):
             return _ngram_keys(True, value, estimate) if value else None
         case ast.UserOp(field=field, value=value):
-            return [(_USER_FAMILIES[field], value)]
+            return [(f.USER_FAMILIES[field], value)]
         case ast.IdOp(field=field, value=value):
-            return [(_ID_FAMILIES[field], value)]
+            return [(f.ID_FAMILIES[field], value)]
         case ast.Url(tokens=tokens):
             return _rarest(f.URL, tokens, estimate)
         case ast.UserText(field=field, tokens=tokens):
-            return _rarest(_TEXT_FIELD_FAMILIES[field], tokens, estimate)
+            return _rarest(f.PROFILE_FAMILIES[field], tokens, estimate)
         case ast.CountRange():
             return _count_keys(node)
         case ast.Lang(code=code):
@@ -133,12 +124,6 @@ def _keys(node: ast.Node, estimate: Estimate) -> list[Key] | None:
                 union.extend(keys)
             return list(dict.fromkeys(union))
     return _leaf_keys(node, estimate)
-
-
-def rule_keys(root: ast.Node, estimate: Estimate) -> tuple[Key, ...] | None:
-    """The keys to post ``root`` under, cheapest by ``estimate``; None if not indexable."""
-    keys = _keys(root, estimate)
-    return tuple(keys) if keys is not None else None
 
 
 def plan(root: ast.Node, estimate: Estimate) -> tuple[tuple[Key, ...] | None, int]:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Sequence
 from collections.abc import Set as AbstractSet
 
 from powertrack.rules import semantics as sem
+from powertrack.rules.ast import UserTextField
 from powertrack.rules.sampling import sample_bucket
 from powertrack.text import fold, tokenize, tokenize_folded
 from powertrack.tweets.model import Tweet
@@ -25,9 +26,6 @@ class TweetView:
     """Lazily derived, cached text features of one tweet (and its quoted original)."""
 
     __slots__ = (
-        "_bio",
-        "_bio_location",
-        "_bio_name",
         "_expanded_tokens",
         "_family_values",
         "_folded_text",
@@ -52,9 +50,6 @@ class TweetView:
         self._url_tokens: list[list[str]] | None = None
         self._expanded_tokens: list[list[str]] | None = None
         self._url_folded: list[str] | None = None
-        self._bio: Sequence[str] | None = None
-        self._bio_name: Sequence[str] | None = None
-        self._bio_location: Sequence[str] | None = None
         self._source_tokens: list[str] | None = None
 
     @property
@@ -126,23 +121,9 @@ class TweetView:
             self._token_set = tokens
         return self._token_set
 
-    def bio_tokens(self) -> Sequence[str]:
-        """Tokens of the author's description."""
-        if self._bio is None:
-            self._bio = sem.tokens_of(self.tweet.author.description)
-        return self._bio
-
-    def bio_name_tokens(self) -> Sequence[str]:
-        """Tokens of the author's display name."""
-        if self._bio_name is None:
-            self._bio_name = sem.tokens_of(self.tweet.author.name)
-        return self._bio_name
-
-    def bio_location_tokens(self) -> Sequence[str]:
-        """Tokens of the author's profile location."""
-        if self._bio_location is None:
-            self._bio_location = sem.tokens_of(self.tweet.author.location)
-        return self._bio_location
+    def profile_tokens(self, field: UserTextField) -> Sequence[str]:
+        """Tokens of the author's description, name or location (memoized per string)."""
+        return sem.tokens_of(sem.profile_text(self.tweet.author, field))
 
     def source_tokens(self) -> list[str]:
         """Tokens of the client name."""

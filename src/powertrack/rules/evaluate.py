@@ -56,6 +56,7 @@ from powertrack.rules.semantics import (
     is_reply,
     link_urls,
     place_matches,
+    profile_text,
     quote_scope,
     source_name,
     text_tokens,
@@ -221,16 +222,7 @@ def _id_op(node: IdOp, tweet: Tweet) -> bool:
 
 
 def _user_text(node: UserText, tweet: Tweet) -> bool:
-    match node.field:
-        case "bio":
-            text = tweet.author.description
-        case "bio_name":
-            text = tweet.author.name
-        case "bio_location":
-            text = tweet.author.location
-        case _:
-            assert_never(node.field)
-    return contains_phrase(tokens_of(text), node.tokens)
+    return contains_phrase(tokens_of(profile_text(tweet.author, node.field)), node.tokens)
 
 
 def _count_range(node: CountRange, tweet: Tweet) -> bool:

@@ -18,11 +18,12 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import TypeAlias
+from typing import TypeAlias, assert_never
 
 from powertrack.geo import haversine_km
+from powertrack.rules.ast import UserTextField
 from powertrack.text import fold, tokenize
-from powertrack.tweets.model import Tweet
+from powertrack.tweets.model import Tweet, User
 
 __all__ = [
     "Box",
@@ -41,6 +42,7 @@ __all__ = [
     "place_matches",
     "point_in_box",
     "point_in_radius",
+    "profile_text",
     "quote_scope",
     "source_name",
     "text_tokens",
@@ -135,6 +137,19 @@ def user_matches(value: str, screen_name: str, user_id: str) -> bool:
     return (bool(screen_name) and fold(screen_name) == value) or (
         bool(user_id) and user_id == value
     )
+
+
+def profile_text(user: User, field: UserTextField) -> str:
+    """What ``bio:``, ``bio_name:`` and ``bio_location:`` read: description, name or location."""
+    match field:
+        case "bio":
+            return user.description
+        case "bio_name":
+            return user.name
+        case "bio_location":
+            return user.location
+        case _:
+            assert_never(field)
 
 
 def count_in_range(value: int, low: int, high: int | None) -> bool:
