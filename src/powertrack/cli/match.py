@@ -11,6 +11,7 @@ from typing import IO
 
 import orjson
 
+from powertrack.cli.rules_file import UnusableLineError, read_rule_line
 from powertrack.index.index import RuleIndex
 from powertrack.rules.errors import RuleSyntaxError
 from powertrack.rules.parser import parse_rule
@@ -50,23 +51,16 @@ def read_rules(path: Path, *, text_mode: bool) -> list[RuleLine]:
     for number, raw_line in enumerate(content.splitlines(), start=1):
         if not raw_line.strip():
             continue
-        if text_mode:
-            rules.append(RuleLine(number, str(number), raw_line.decode("utf-8", "replace"), ""))
-            continue
         try:
-            obj = orjson.loads(raw_line)
-        except orjson.JSONDecodeError as exc:
-            raise RulesFileError(f"{path}:{number}: not a JSON object ({exc})") from exc
-        if not isinstance(obj, dict) or not isinstance(obj.get("value"), str):
-            raise RulesFileError(f'{path}:{number}: expected {{"value": "...", "tag": "..."}}')
-        rule_id = obj.get("id")
-        tag = obj.get("tag")
+            record = read_rule_line(raw_line, text_mode=text_mode)
+        except UnusableLineError as exc:
+            raise RulesFileError(f"{path}:{number}: {exc}") from exc
         rules.append(
             RuleLine(
                 number,
-                str(rule_id) if rule_id is not None else str(number),
-                obj["value"],
-                tag if isinstance(tag, str) else "",
+                str(record.id) if record.id is not None else str(number),
+                record.value,
+                record.tag if isinstance(record.tag, str) else "",
             )
         )
     return rules

@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
-import orjson
-
+from powertrack.cli.rules_file import UnusableLineError, read_rule_line
 from powertrack.rules.errors import RuleSyntaxError
 from powertrack.rules.parser import validate_rule, validate_tag
 
@@ -22,10 +21,6 @@ __all__ = ["run_validate"]
 EXIT_VALID = 0
 EXIT_INVALID = 1
 EXIT_UNUSABLE = 2
-
-
-class _UnusableLineError(ValueError):
-    pass
 
 
 def run_validate(path: Path, *, text_mode: bool) -> int:
@@ -54,12 +49,13 @@ def _validate_stream(lines: Iterable[bytes], *, text_mode: bool) -> int:
             if not line.strip():
                 continue
             try:
-                rule, tag = _read_text(line) if text_mode else _read_json(line)
-            except _UnusableLineError as exc:
+                record = read_rule_line(line, text_mode=text_mode)
+            except UnusableLineError as exc:
                 _complain(f"line {number}: {exc}")
                 unusable += 1
                 continue
             checked += 1
+            rule, tag = record.value, record.tag
             errors = validate_rule(rule)
             # RuleSyntaxError owns the wording "... (at position N)".
             problems = RuleSyntaxError(rule, errors).messages if errors else []
@@ -77,23 +73,6 @@ def _validate_stream(lines: Iterable[bytes], *, text_mode: bool) -> int:
     if unusable:
         return EXIT_UNUSABLE
     return EXIT_INVALID if invalid else EXIT_VALID
-
-
-def _read_text(line: bytes) -> tuple[str, object]:
-    try:
-        return line.decode("utf-8").rstrip("\r\n"), None
-    except UnicodeDecodeError as exc:
-        raise _UnusableLineError(f"not valid UTF-8 ({exc.reason})") from exc
-
-
-def _read_json(line: bytes) -> tuple[str, object]:
-    try:
-        record = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        raise _UnusableLineError(f"not valid JSON ({exc})") from exc
-    if not isinstance(record, dict) or not isinstance(record.get("value"), str):
-        raise _UnusableLineError('expected a JSON object with a string "value"')
-    return record["value"], record.get("tag")
 
 
 def _tag_problems(tag: object) -> list[str]:
