@@ -1,0 +1,56 @@
+"""powertrack's configuration: one object, read once from the environment.
+
+Every field can be set with an environment variable named ``POWERTRACK_`` plus
+the field name in capitals (``POWERTRACK_DATABASE_URL``), or from a ``.env``
+file. The command line builds one ``Settings`` and passes it down; nothing else
+reads the environment.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///powertrack.db"
+
+
+class Settings(BaseSettings):
+    """Configuration shared by the API, filter nodes and the command line."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="POWERTRACK_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="sqlite:///path (embedded) or mysql://user:password@host:port/database",
+    )
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="The operator credential for creating accounts, streams and credentials. "
+        "Unset, every admin request is refused.",
+    )
+    zookeeper_hosts: str | None = Field(
+        default=None,
+        description="host:port[,host:port...][/chroot] of ZooKeeper; unset, rule changes "
+        "reach filter nodes by polling alone",
+    )
+    zookeeper_root: str = "/powertrack"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8080, ge=0, le=65535)
+    api_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="Where the command line finds the API for admin commands",
+    )
+
+    rule_poll_interval: float = Field(default=0.25, gt=0, description="seconds")
+    rule_requests_per_minute: int = Field(default=60, ge=1)
+    max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+
+    @field_validator("admin_token")
+    @classmethod
+    def _refuse_weak_admin_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("admin_token must be at least 16 characters")
+        return value

@@ -1,0 +1,112 @@
+"""The records a rule store keeps: accounts, streams, credentials, rules and the update log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+DEFAULT_RULE_LIMIT = 250_000
+"""Rules one stream may hold unless its account says otherwise."""
+
+CredentialKind = Literal["basic", "bearer"]
+"""``basic``: the account's password for the PowerTrack 2.0 API (Basic auth, any
+of its streams). ``bearer``: a token bound to one stream (the X API v2 shape)."""
+
+UpdateOp = Literal["add", "delete"]
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A customer. ``connection_limit`` is the number of stream connections bought."""
+
+    id: int
+    name: str
+    connection_limit: int
+    rule_limit: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """One of an account's rule sets, named by a label such as ``prod`` or ``dev``."""
+
+    id: int
+    account_id: int
+    label: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A stored credential. The secret itself is never stored: only ``salt`` and
+    ``secret_hash``; ``key_id`` is the public half a client presents with it."""
+
+    id: int
+    key_id: str
+    kind: CredentialKind
+    account_id: int
+    stream_id: int | None
+    salt: bytes
+    secret_hash: bytes
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewRule:
+    """A rule as a customer submits it (already validated by the caller)."""
+
+    value: str
+    tag: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRule:
+    """An active rule. ``id`` is 64-bit, time-ordered and never reused."""
+
+    id: int
+    stream_id: int
+    value: str
+    tag: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOutcome:
+    """What became of one submitted rule: created, or already present (``created``
+    false, ``rule`` is the existing one)."""
+
+    rule: StoredRule
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteResult:
+    """Rules deleted, and the ids and values asked for that matched no active rule."""
+
+    deleted: tuple[StoredRule, ...]
+    missing_ids: tuple[int, ...] = ()
+    missing_values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleUpdate:
+    """One entry of the append-only ``rule_updates`` log. ``position`` is the log's
+    monotonic id: entries become visible in position order, without gaps."""
+
+    position: int
+    stream_id: int
+    rule_id: int
+    op: UpdateOp
+    value: str
+    tag: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The active rules of some streams exactly as of log ``position``: applying the
+    updates after ``position`` to these rules gives any later state."""
+
+    rules: tuple[StoredRule, ...]
+    position: int

@@ -1,0 +1,167 @@
+"""The ``RuleStore`` interface: MySQL in production, SQLite embedded.
+
+Every method is a coroutine; implementations run their blocking database calls
+in a worker thread so the event loop never waits on the database. Any failure
+to reach the database raises :class:`~powertrack.store.errors.StoreUnavailableError`,
+and a write that raises has written nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Protocol
+
+from powertrack.store.models import (
+    DEFAULT_RULE_LIMIT,
+    Account,
+    Credential,
+    CredentialKind,
+    DeleteResult,
+    NewRule,
+    RuleOutcome,
+    RuleUpdate,
+    Snapshot,
+    StoredRule,
+    Stream,
+)
+
+
+class RuleStore(Protocol):
+    """Accounts, streams, credentials, the active ``rules`` and the ``rule_updates`` log."""
+
+    async def migrate(self) -> int:
+        """Apply every schema migration not yet applied; return the schema version."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections. The store is unusable afterwards."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise ``StoreUnavailableError`` unless the database answers."""
+        ...
+
+    # accounts and streams
+
+    async def create_account(
+        self, name: str, *, connection_limit: int, rule_limit: int = DEFAULT_RULE_LIMIT
+    ) -> Account:
+        """Create an account; ``AlreadyExistsError`` if the name is taken."""
+        ...
+
+    async def get_account(self, name: str) -> Account:
+        """The account called ``name``; ``NotFoundError`` otherwise."""
+        ...
+
+    async def get_account_by_id(self, account_id: int) -> Account:
+        """The account with this id; ``NotFoundError`` otherwise."""
+        ...
+
+    async def list_accounts(self) -> list[Account]:
+        """Every account, by id."""
+        ...
+
+    async def create_stream(self, account_id: int, label: str) -> Stream:
+        """Create a stream for an account; ``AlreadyExistsError`` if the label is taken."""
+        ...
+
+    async def get_stream(self, account_id: int, label: str) -> Stream:
+        """The account's stream with this label; ``NotFoundError`` otherwise."""
+        ...
+
+    async def get_stream_by_id(self, stream_id: int) -> Stream:
+        """The stream with this id; ``NotFoundError`` otherwise."""
+        ...
+
+    async def list_streams(self, account_id: int | None = None) -> list[Stream]:
+        """Every stream (of one account when given), by id."""
+        ...
+
+    # credentials
+
+    async def add_credential(
+        self,
+        *,
+        key_id: str,
+        kind: CredentialKind,
+        account_id: int,
+        stream_id: int | None,
+        salt: bytes,
+        secret_hash: bytes,
+    ) -> Credential:
+        """Store a credential's public key id and the salted hash of its secret."""
+        ...
+
+    async def find_credential(self, key_id: str) -> Credential | None:
+        """The credential with this public key id, or None."""
+        ...
+
+    # rules
+
+    async def add_rules(
+        self,
+        stream_id: int,
+        rules: Sequence[NewRule],
+        *,
+        rule_limit: int,
+        dry_run: bool = False,
+    ) -> list[RuleOutcome]:
+        """Add rules to a stream in one transaction, writing ``rules`` and ``rule_updates``.
+
+        One outcome per submitted rule, in order. A value already active in the
+        stream (or repeated within ``rules``) is not added again: its outcome is
+        the existing rule with ``created`` false. Raises ``RuleCapExceededError``, adding
+        nothing, if the new rules would take the stream over ``rule_limit``. With
+        ``dry_run`` the outcomes are computed the same way and nothing is written.
+        Writes to the log are serialized, so log positions commit in order.
+        """
+        ...
+
+    async def delete_rules(
+        self,
+        stream_id: int,
+        *,
+        ids: Sequence[int] = (),
+        values: Sequence[str] = (),
+        dry_run: bool = False,
+    ) -> DeleteResult:
+        """Delete active rules by id and by value in one transaction (logged)."""
+        ...
+
+    async def delete_all_rules(self, stream_id: int, *, dry_run: bool = False) -> DeleteResult:
+        """Delete every active rule of a stream in one transaction (logged)."""
+        ...
+
+    async def get_rules(
+        self,
+        stream_id: int,
+        *,
+        ids: Sequence[int] | None = None,
+        after_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[StoredRule]:
+        """Active rules of a stream by id ascending: those in ``ids`` when given,
+        else all, starting after ``after_id``, at most ``limit``."""
+        ...
+
+    async def count_rules(self, stream_id: int) -> int:
+        """How many rules are active in a stream."""
+        ...
+
+    # the log, for filter nodes
+
+    async def snapshot(self, stream_ids: Collection[int] | None = None) -> Snapshot:
+        """The active rules of these streams (all when None) and the log position
+        they correspond to, read in one consistent transaction."""
+        ...
+
+    async def updates_since(
+        self,
+        position: int,
+        stream_ids: Collection[int] | None = None,
+        *,
+        limit: int = 10_000,
+    ) -> list[RuleUpdate]:
+        """Log entries after ``position`` (for these streams, all when None), in
+        position order, at most ``limit``."""
+        ...
