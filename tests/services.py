@@ -1,0 +1,72 @@
+"""Fixtures for the real services integration tests talk to.
+
+Registered for the whole suite by ``pytest_plugins`` in ``tests/conftest.py``.
+A service that cannot be made ready fails the tests that need it, never skips
+them: in CI a missing service is a broken build.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+import pytest
+from kazoo.client import KazooClient
+from kazoo.handlers.threading import KazooTimeoutError
+
+from powertrack.coordination.errors import ZooKeeperServerError
+from powertrack.coordination.server import LocalZooKeeper
+
+ZOOKEEPER_ENV = "POWERTRACK_TEST_ZOOKEEPER"
+
+
+@pytest.fixture(scope="session")
+def zookeeper_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The connection string of a ZooKeeper server for the whole session.
+
+    ``POWERTRACK_TEST_ZOOKEEPER`` (host:port) names an existing server;
+    otherwise one is started from Debian's package on a free loopback port.
+    """
+    external = os.environ.get(ZOOKEEPER_ENV)
+    if external:
+        _check_reachable(external)
+        yield external
+        return
+    with _started(LocalZooKeeper(tmp_path_factory.mktemp("zookeeper"))) as server:
+        yield server.hosts
+
+
+@pytest.fixture
+def zookeeper_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalZooKeeper]:
+    """A ZooKeeper server of this test's own, which the test may stop and restart."""
+    with _started(LocalZooKeeper(tmp_path_factory.mktemp("zookeeper"))) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def _started(server: LocalZooKeeper) -> Iterator[LocalZooKeeper]:
+    """Start ``server`` (failing the test if it cannot) and stop it afterwards."""
+    try:
+        server.start()
+    except ZooKeeperServerError as exc:
+        pytest.fail(
+            f"Could not start a ZooKeeper server for the tests: {exc}\n"
+            f"Install Debian's zookeeper package (scripts/install), or set "
+            f"{ZOOKEEPER_ENV}=host:port to use a running server.",
+            pytrace=False,
+        )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _check_reachable(hosts: str) -> None:
+    client = KazooClient(hosts=hosts)
+    try:
+        client.start(timeout=10)
+    except KazooTimeoutError:
+        pytest.fail(f"{ZOOKEEPER_ENV}={hosts}: no ZooKeeper answers there", pytrace=False)
+    client.stop()
+    client.close()
