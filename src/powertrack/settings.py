@@ -25,6 +25,12 @@ class Settings(BaseSettings):
         default=DEFAULT_DATABASE_URL,
         description="sqlite:///path (embedded) or mysql://user:password@host:port/database",
     )
+    database_wait_timeout: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds a starting process waits for the database: long enough for a "
+        "database started alongside it, short enough that a wrong URL fails visibly",
+    )
     admin_token: SecretStr | None = Field(
         default=None,
         description="The operator credential for creating accounts, streams and credentials. "
