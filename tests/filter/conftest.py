@@ -6,22 +6,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-import pymysql
 import pytest
 
-from powertrack.store import MySQLRuleStore, RuleStore, SQLiteRuleStore
-
-MYSQL_HOST = "127.0.0.1"
-MYSQL_PORT = 3306
-MYSQL_USER = "root"
-
-
-def _mysql_admin() -> pymysql.Connection[Any]:
-    return pymysql.connect(
-        host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, password="", autocommit=True
-    )
+from powertrack.store import RuleStore, SQLiteRuleStore
+from tests.mysql import mysql_admin, mysql_store
 
 
 @pytest.fixture(params=["sqlite", "mysql"])
@@ -31,17 +20,10 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Calla
     if request.param == "sqlite":
         yield lambda: SQLiteRuleStore(tmp_path / "rules.db")
         return
-    try:
-        admin = _mysql_admin()
-    except pymysql.err.Error as exc:
-        pytest.fail(
-            f"MariaDB/MySQL is not reachable on {MYSQL_HOST}:{MYSQL_PORT} as {MYSQL_USER} "
-            f"with no password ({exc}). Start it with scripts/services.",
-            pytrace=False,
-        )
+    admin = mysql_admin()
     database = f"powertrack_test_{secrets.token_hex(6)}"
     try:
-        yield lambda: MySQLRuleStore(MYSQL_HOST, MYSQL_PORT, MYSQL_USER, "", database)
+        yield lambda: mysql_store(database)
     finally:
         with admin.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")

@@ -24,26 +24,9 @@ import pymysql
 import pytest
 
 from powertrack.store import MySQLRuleStore, RuleStore, SQLiteRuleStore
-
-MYSQL_HOST = "127.0.0.1"
-MYSQL_PORT = 3306
-MYSQL_USER = "root"
+from tests.mysql import MYSQL_USER, mysql_admin, mysql_store
 
 _TABLES_CHILD_FIRST = ("credentials", "rule_updates", "rules", "streams", "accounts", "id_workers")
-
-
-def mysql_admin(database: str | None = None) -> pymysql.Connection[Any]:
-    """A plain autocommit connection to the test server."""
-    return pymysql.connect(
-        host=MYSQL_HOST,
-        port=MYSQL_PORT,
-        user=MYSQL_USER,
-        password="",
-        database=database,
-        charset="utf8mb4",
-        autocommit=True,
-        binary_prefix=True,
-    )
 
 
 def free_port() -> int:
@@ -112,18 +95,11 @@ class MySQLDatabase:
 @pytest.fixture(scope="session")
 def mysql_database() -> Iterator[MySQLDatabase]:
     """A migrated database on the test server for the session, dropped afterwards."""
-    try:
-        admin = mysql_admin()
-    except pymysql.err.Error as exc:
-        pytest.fail(
-            f"MariaDB/MySQL is not reachable on {MYSQL_HOST}:{MYSQL_PORT} as {MYSQL_USER} "
-            f"with no password ({exc}). Start it with scripts/services.",
-            pytrace=False,
-        )
+    admin = mysql_admin()
     name = f"powertrack_test_{secrets.token_hex(6)}"
     # One store for the whole session, like a long-running node: a new
     # pymysql connection costs tens of milliseconds (it builds a TLS context).
-    store = MySQLRuleStore(MYSQL_HOST, MYSQL_PORT, MYSQL_USER, "", name)
+    store = mysql_store(name)
     asyncio.run(store.migrate())
     admin.select_db(name)
     try:
@@ -146,12 +122,12 @@ def _mysql_backend(database: MySQLDatabase, created: list[str]) -> Backend:
     def fresh() -> RuleStore:
         name = f"powertrack_test_{secrets.token_hex(6)}"
         created.append(name)
-        return MySQLRuleStore(MYSQL_HOST, MYSQL_PORT, MYSQL_USER, "", name)
+        return mysql_store(name)
 
     return Backend(
         "mysql",
         database.query,
-        lambda: MySQLRuleStore(MYSQL_HOST, MYSQL_PORT, MYSQL_USER, "", database.name),
+        lambda: mysql_store(database.name),
         fresh,
         lambda: MySQLRuleStore("127.0.0.1", free_port(), MYSQL_USER, "", database.name),
         shared=database.store,
