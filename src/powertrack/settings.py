@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     )
     zookeeper_root: str = "/powertrack"
 
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        description="host:port[,host:port...] of a Kafka cluster; unset, powertrack starts "
+        "the embedded Tansu broker",
+    )
+    firehose_topic: str = Field(default="firehose", pattern=r"^[A-Za-z0-9._-]{1,249}$")
+    firehose_partitions: int = Field(default=8, ge=1, le=1024)
+
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, ge=0, le=65535)
     api_url: str = Field(
