@@ -16,9 +16,10 @@ from powertrack.api.errors import (
     too_large_response,
 )
 from powertrack.api.limits import BodySizeLimitMiddleware, MovingWindowRateLimiter
-from powertrack.api.routes import admin, health, powertrack, v2
+from powertrack.api.routes import admin, health, powertrack, tweets, v2
 from powertrack.api.service import RulesService
 from powertrack.coordination.protocol import RuleChangeSignal
+from powertrack.firehose.sink import TweetSink
 from powertrack.settings import Settings
 from powertrack.store.protocol import RuleStore
 
@@ -65,10 +66,17 @@ class _RulesApi(FastAPI):
 
 
 def create_app(
-    settings: Settings, store: RuleStore, signal: RuleChangeSignal | None = None
+    settings: Settings,
+    store: RuleStore,
+    signal: RuleChangeSignal | None = None,
+    tweet_sink: TweetSink | None = None,
+    *,
+    tweet_worker_id: int = 0,
 ) -> FastAPI:
     """The API serving ``store``. The caller opens and closes the store and starts and
-    stops the signal; ``signal`` is notified after every committed rule change."""
+    stops the signal; ``signal`` is notified after every committed rule change.
+    With ``tweet_sink`` (opened and closed by the caller) the API also takes posted
+    tweets, with ids from snowflake worker ``tweet_worker_id``."""
     limiter = MovingWindowRateLimiter(settings.rule_requests_per_minute, RATE_WINDOW_S)
     app = _RulesApi(title="powertrack Rules API", version=__version__, description=_DESCRIPTION)
     app.state.powertrack = ApiState(settings, store, RulesService(store, limiter, signal))
@@ -78,4 +86,6 @@ def create_app(
     )
     for module in (powertrack, v2, admin, health):
         app.include_router(module.router)
+    if tweet_sink is not None:
+        app.include_router(tweets.create_router(tweet_sink, worker_id=tweet_worker_id))
     return app
