@@ -21,7 +21,7 @@ from powertrack.store.models import (
 T = TypeVar("T")
 
 ACCOUNT = "id, name, connection_limit, rule_limit, created_at"
-STREAM = "id, account_id, label, created_at"
+STREAM = "id, account_id, label, created_at, stack"
 CREDENTIAL = "id, key_id, kind, account_id, stream_id, salt, secret_hash, created_at"
 RULE = "id, stream_id, value, tag, created_at"
 UPDATE = "position, stream_id, rule_id, op, value, tag, at"
@@ -58,7 +58,7 @@ def account(row: Row, dialect: Dialect) -> Account:
 
 def stream(row: Row, dialect: Dialect) -> Stream:
     """A ``streams`` row selected as :data:`STREAM`."""
-    return Stream(row[0], row[1], row[2], dialect.from_db_time(row[3]))
+    return Stream(row[0], row[1], row[2], dialect.from_db_time(row[3]), row[4])
 
 
 def credential(row: Row, dialect: Dialect) -> Credential:

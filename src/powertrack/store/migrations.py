@@ -192,7 +192,20 @@ _V1_SQLITE = (
     )""",
 )
 
+# A stream belongs to one stack: the set of filter nodes that match its rules,
+# so a busy customer can be given nodes of its own. SQLite has no ADD COLUMN IF
+# NOT EXISTS, but its migrations run in one transaction and are never re-run
+# half-applied; the MySQL form is MariaDB's, safe to run again.
+_V2_MYSQL = (
+    "ALTER TABLE streams ADD COLUMN IF NOT EXISTS stack VARCHAR(64) NOT NULL DEFAULT 'main'",
+)
+
+_V2_SQLITE = (
+    "ALTER TABLE streams ADD COLUMN stack TEXT NOT NULL DEFAULT 'main' CHECK (length(stack) <= 64)",
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "accounts, streams, credentials, rules and the rule log", _V1_MYSQL, _V1_SQLITE),
+    Migration(2, "streams.stack: the filter stack that matches a stream", _V2_MYSQL, _V2_SQLITE),
 )
 """Every migration, in version order."""

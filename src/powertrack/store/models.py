@@ -9,6 +9,11 @@ from typing import Literal
 DEFAULT_RULE_LIMIT = 250_000
 """Rules one stream may hold unless its account says otherwise."""
 
+DEFAULT_STACK = "main"
+"""The stack of filter nodes a stream is matched by unless moved to another."""
+
+MAX_STACK_LENGTH = 64
+
 CredentialKind = Literal["basic", "bearer"]
 """``basic``: the account's password for the PowerTrack 2.0 API (Basic auth, any
 of its streams). ``bearer``: a token bound to one stream (the X API v2 shape)."""
@@ -29,12 +34,16 @@ class Account:
 
 @dataclass(frozen=True, slots=True)
 class Stream:
-    """One of an account's rule sets, named by a label such as ``prod`` or ``dev``."""
+    """One of an account's rule sets, named by a label such as ``prod`` or ``dev``.
+
+    ``stack`` names the filter nodes that match the stream's rules.
+    """
 
     id: int
     account_id: int
     label: str
     created_at: datetime
+    stack: str = DEFAULT_STACK
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,8 +73,18 @@ class RuleStore(Protocol):
         """The stream with this id; ``NotFoundError`` otherwise."""
         ...
 
-    async def list_streams(self, account_id: int | None = None) -> list[Stream]:
-        """Every stream (of one account when given), by id."""
+    async def list_streams(
+        self, account_id: int | None = None, *, stack: str | None = None
+    ) -> list[Stream]:
+        """Every stream (of one account, of one stack, when given), by id."""
+        ...
+
+    async def set_account_stack(self, account_id: int, stack: str) -> list[Stream]:
+        """Move every stream of an account to ``stack``; return them, by id.
+
+        ``NotFoundError`` if there is no such account; ``ValueError`` for a
+        stack name that is empty or over 64 characters.
+        """
         ...
 
     # credentials

@@ -22,6 +22,7 @@ from powertrack.store.errors import AlreadyExistsError, NotFoundError, StoreErro
 from powertrack.store.ids import MAX_WORKER_ID, RuleIdGenerator
 from powertrack.store.models import (
     DEFAULT_RULE_LIMIT,
+    MAX_STACK_LENGTH,
     Account,
     Credential,
     CredentialKind,
@@ -189,16 +190,40 @@ class SQLRuleStore:
             raise NotFoundError(f"No stream with id {stream_id}")
         return _rows.stream(row, self._dialect)
 
-    async def list_streams(self, account_id: int | None = None) -> list[Stream]:
-        """Every stream (of one account when given), by id."""
-        query = f"SELECT {_rows.STREAM} FROM streams"
-        args: tuple[int, ...] = ()
+    async def list_streams(
+        self, account_id: int | None = None, *, stack: str | None = None
+    ) -> list[Stream]:
+        """Every stream (of one account, of one stack, when given), by id."""
+        conditions: list[str] = []
+        args: list[object] = []
         if account_id is not None:
-            query, args = f"{query} WHERE account_id = ?", (account_id,)
-        rows = await self._call(
-            "list streams", lambda tx: tx.rows(f"{query} ORDER BY id", args), "read"
-        )
+            conditions.append("account_id = ?")
+            args.append(account_id)
+        if stack is not None:
+            conditions.append("stack = ?")
+            args.append(stack)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        query = f"SELECT {_rows.STREAM} FROM streams{where} ORDER BY id"
+        rows = await self._call("list streams", lambda tx: tx.rows(query, tuple(args)), "read")
         return [_rows.stream(row, self._dialect) for row in rows]
+
+    async def set_account_stack(self, account_id: int, stack: str) -> list[Stream]:
+        """Move every stream of an account to ``stack``; return them, by id.
+
+        ``NotFoundError`` if there is no such account; ``ValueError`` for a
+        stack name that is empty or over 64 characters.
+        """
+        if not stack or len(stack) > MAX_STACK_LENGTH:
+            raise ValueError(f"A stack name is 1 to {MAX_STACK_LENGTH} characters: {stack!r}")
+        query = f"SELECT {_rows.STREAM} FROM streams WHERE account_id = ? ORDER BY id"
+
+        def body(tx: Tx) -> list[Stream]:
+            if tx.row("SELECT id FROM accounts WHERE id = ?", (account_id,)) is None:
+                raise NotFoundError(f"No account with id {account_id}")
+            tx.execute("UPDATE streams SET stack = ? WHERE account_id = ?", (stack, account_id))
+            return [_rows.stream(row, self._dialect) for row in tx.rows(query, (account_id,))]
+
+        return await self._call("move an account to another stack", body, "write")
 
     # credentials
 
