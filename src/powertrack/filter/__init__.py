@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
+from powertrack.filter.config import FilterConfig, FilterCounters
+from powertrack.filter.node import FilterNode
+from powertrack.filter.offsets import OffsetTracker
+from powertrack.filter.output import MatchedRule, TweetFormat, match_record
 from powertrack.filter.rulesync import RuleInfo, RuleSync
+from powertrack.filter.stack import StackRules
 
-__all__ = ["RuleInfo", "RuleSync"]
+__all__ = [
+    "FilterConfig",
+    "FilterCounters",
+    "FilterNode",
+    "MatchedRule",
+    "OffsetTracker",
+    "RuleInfo",
+    "RuleSync",
+    "StackRules",
+    "TweetFormat",
+    "match_record",
+]

@@ -1,0 +1,80 @@
+"""``powertrack filter``: run one filter node of a side and stack until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from powertrack.broker import DEFAULT_FIREHOSE_TOPIC, BrokerError, KafkaBroker, Side
+from powertrack.cli.serve import make_signal
+from powertrack.filter.node import FilterConfig, FilterNode
+from powertrack.settings import Settings
+from powertrack.store import StoreUnavailableError, open_store, wait_until_ready
+
+__all__ = ["run_filter", "serve_filter"]
+
+log = logging.getLogger(__name__)
+
+
+async def serve_filter(settings: Settings, config: FilterConfig, bootstrap: str) -> None:
+    """Run a filter node with the configured store and signal until SIGTERM or SIGINT.
+
+    The signal handlers only ask the node to stop: it then finishes the batch
+    in hand, waits for its publishes, commits and leaves the group.
+    """
+    broker = KafkaBroker(bootstrap)
+    await broker.start()
+    store = open_store(settings.database_url)
+    try:
+        await wait_until_ready(store, settings.database_wait_timeout)
+        rule_signal = make_signal(settings)
+        await rule_signal.start()
+        try:
+            node = FilterNode(config, store, broker, rule_signal)
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, node.stop)
+            try:
+                await node.start()
+                await node.run()
+            finally:
+                for signum in (signal.SIGTERM, signal.SIGINT):
+                    loop.remove_signal_handler(signum)
+        finally:
+            await rule_signal.stop()
+    finally:
+        await store.close()
+        await broker.stop()
+
+
+def run_filter(
+    settings: Settings,
+    side: Side,
+    stack: str,
+    *,
+    bootstrap: str,
+    firehose_topic: str = DEFAULT_FIREHOSE_TOPIC,
+    group_id: str | None = None,
+) -> int:
+    """Entry point of ``powertrack filter --side SIDE --stack STACK``; returns the exit status.
+
+    ``bootstrap`` is the Kafka cluster's ``host:port[,...]``: a filter node
+    joins a cluster other processes share, it never runs one of its own.
+    """
+    config = FilterConfig(
+        side=side,
+        stack=stack,
+        group_id=group_id,
+        rule_poll_interval=settings.rule_poll_interval,
+        firehose_topic=firehose_topic,
+    )
+    try:
+        asyncio.run(serve_filter(settings, config, bootstrap))
+    except StoreUnavailableError as error:
+        log.error("the rule store is unavailable: %s", error)
+        return 1
+    except BrokerError as error:
+        log.error("the Kafka broker is unavailable: %s", error)
+        return 1
+    return 0

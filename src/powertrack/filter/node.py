@@ -1,0 +1,431 @@
+"""A filter node: firehose topic -> match -> per-customer topics, at least once.
+
+A node of side S and stack K consumes the firehose in the consumer group
+``powertrack.S.K``: the nodes of one side and stack share the firehose
+partitions, and each side and stack sees every tweet once. Every tweet is
+matched against the rules of the stack's streams and published, once per
+matching stream, to that stream's topic for the side.
+
+Delivery is at least once. The order, and why:
+
+1. A batch is read from the firehose; each message is parsed, matched and its
+   records handed to the producer; the offset tracker is told how many
+   acknowledgements the message awaits.
+2. Acknowledgements arrive in any order; the tracker turns them into the
+   highest offset per partition with every earlier publish acknowledged.
+3. Only that offset is committed, after the batch and at most every
+   ``commit_interval`` seconds. A node killed at any point therefore restarts
+   from an offset whose matches are all stored: it repeats work (duplicates,
+   which a consumer drops by tweet id), it never skips a match.
+4. On a rebalance the revoked partitions' in-flight publishes are awaited
+   (producer flush) and what is done is committed, before another node takes
+   them over, so it repeats as little as possible.
+5. On stop: stop fetching, flush the producer (every in-flight send is
+   acknowledged or has failed), commit, leave the group, close.
+
+A message that is not a tweet goes to the dead-letter topic with the error in
+its headers; it is counted and the node goes on. A publish that fails after
+the producer's own retries is sent again, with a growing delay, until it is
+acknowledged or the node stops: its offset is not committed meanwhile.
+
+The node never needs idempotent producers, transactions or
+``offsets_for_times``: the embedded broker has none of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    TopicPartition,
+)
+from aiokafka.abc import (  # type: ignore[import-untyped, unused-ignore]
+    ConsumerRebalanceListener,
+)
+from aiokafka.errors import KafkaError  # type: ignore[import-untyped, unused-ignore]
+
+from powertrack.broker.protocol import Broker
+from powertrack.coordination.protocol import RuleChangeSignal
+from powertrack.filter.config import FilterConfig, FilterCounters
+from powertrack.filter.offsets import OffsetTracker
+from powertrack.filter.output import (
+    Headers,
+    MatchedRule,
+    dead_letter_headers,
+    match_headers,
+    match_record,
+    tweet_format,
+)
+from powertrack.filter.stack import StackRules, StackView
+from powertrack.store.protocol import RuleStore
+from powertrack.tweets.errors import TweetFormatError, describe
+from powertrack.tweets.model import Tweet
+
+__all__ = ["FilterConfig", "FilterCounters", "FilterNode"]
+
+logger = logging.getLogger(__name__)
+
+# aiokafka's records and partitions, untyped.
+_Record = Any
+_Batch = dict[Any, list[Any]]
+
+
+@dataclass(slots=True)
+class _Publish:
+    topic: str
+    value: bytes
+    key: bytes | None
+    headers: Headers
+    partition: int
+    offset: int
+    match: bool
+    attempts: int = 0
+
+
+class FilterNode:
+    """Consumes the firehose, matches and publishes; see the module docstring.
+
+    ``broker`` must be started. ``signal``, if given, is started and stopped by
+    the caller; it wakes the rule log followers when rules change.
+    """
+
+    def __init__(
+        self,
+        config: FilterConfig,
+        store: RuleStore,
+        broker: Broker,
+        signal: RuleChangeSignal | None = None,
+    ) -> None:
+        self.config = config
+        self.counters = FilterCounters()
+        self._broker = broker
+        self._stack = StackRules(
+            store,
+            broker,
+            config.side,
+            config.stack,
+            signal=signal,
+            rule_poll_interval=config.rule_poll_interval,
+            partitions=config.match_partitions,
+            replication_factor=config.replication_factor,
+        )
+        self._tracker: OffsetTracker[int] = OffsetTracker()
+        self._consumer: Any = None
+        self._producer: Any = None
+        # Held while a batch is handed to the producer, so that a revoke never
+        # commits around a message that is read but not yet published.
+        self._batch_lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
+        self._acked = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._last_commit = time.monotonic()
+
+    @property
+    def stream_ids(self) -> frozenset[int]:
+        """The streams whose rules the node matches now."""
+        return frozenset(self._stack.view.topics)
+
+    @property
+    def assignment(self) -> frozenset[int]:
+        """The firehose partitions the node reads now."""
+        if self._consumer is None:
+            return frozenset()
+        return frozenset(tp.partition for tp in self._consumer.assignment())
+
+    # lifecycle
+
+    async def start(self) -> None:
+        """Load the stack's rules, create its topics, connect and join the group."""
+        await self._stack.refresh()
+        await self._stack.ensure_topics([self.config.dead_letters])
+        client_id = f"{self.config.client_id}-{self.config.side}-{self.config.stack}"
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self._broker.bootstrap_servers,
+            client_id=client_id,
+            acks="all",
+            enable_idempotence=self._broker.capabilities.idempotent_producer,
+            linger_ms=5,
+        )
+        await self._producer.start()
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._broker.bootstrap_servers,
+            client_id=client_id,
+            group_id=self.config.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.config.max_batch,
+            session_timeout_ms=self.config.session_timeout_ms,
+            heartbeat_interval_ms=self.config.heartbeat_interval_ms,
+        )
+        self._consumer.subscribe([self.config.firehose_topic], listener=_Rebalance(self))
+        try:
+            await self._consumer.start()
+        except BaseException:
+            await self._producer.stop()
+            raise
+        self._spawn(self._stack.follow(self.config.streams_interval), "filter-streams")
+        logger.info(
+            "Filter node side %s stack %s: %s as group %s",
+            self.config.side,
+            self.config.stack,
+            self.config.firehose_topic,
+            self.config.group,
+        )
+
+    async def run(self) -> None:
+        """Consume, match and publish until :meth:`stop`, then drain, flush, commit, close."""
+        if self._consumer is None:
+            raise RuntimeError("start() the node before run()")
+        try:
+            while not self._stopping.is_set():
+                batch = await self._next_batch()
+                if batch:
+                    async with self._batch_lock:
+                        await self._handle_batch(batch)
+                await self._wait_for_room()
+                if time.monotonic() - self._last_commit >= self.config.commit_interval:
+                    await self._commit()
+        finally:
+            await self._shutdown()
+
+    def stop(self) -> None:
+        """Ask the node to stop; :meth:`run` then shuts down and returns.
+
+        Only sets a flag: safe to call from a signal handler.
+        """
+        self._stopping.set()
+
+    async def _next_batch(self) -> _Batch:
+        fetch = asyncio.ensure_future(self._consumer.getmany(timeout_ms=500))
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait([fetch, stopping], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not fetch.done():
+            # Records not yet returned are not consumed: the group's next
+            # reader of the partition fetches them again.
+            fetch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fetch
+            return {}
+        batch: _Batch = fetch.result()
+        return batch
+
+    async def _shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        try:
+            # Flush, then commit: a commit may only cover acknowledged publishes.
+            if self._producer is not None:
+                await self._flush()
+                await self._commit()
+        finally:
+            if self._consumer is not None:
+                await self._consumer.stop()
+            if self._producer is not None:
+                await self._producer.stop()
+            await self._stack.stop()
+        logger.info("Filter node stopped: %s", self.counters)
+
+    def _spawn(self, coroutine: Any, name: str) -> None:
+        task = asyncio.create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # matching and publishing
+
+    async def _handle_batch(self, batch: _Batch) -> None:
+        rules = self._stack.view
+        assigned = self._consumer.assignment()
+        for tp, records in batch.items():
+            # A partition revoked while this batch waited for the lock
+            # belongs to another node now, which reads from the last commit.
+            if tp not in assigned:
+                continue
+            for record in records:
+                for publish in self._publishes(rules, record):
+                    await self._send(publish)
+
+    def _publishes(self, rules: StackView, record: _Record) -> list[_Publish]:
+        partition, offset, raw = record.partition, record.offset, record.value
+        try:
+            document, tweet = _parse(raw)
+        except TweetFormatError as exc:
+            return self._dead_letter(record, str(exc))
+        self.counters.tweets += 1
+        try:
+            by_stream = self._match(rules, tweet)
+        except Exception as exc:
+            # One tweet the matcher cannot handle must not stop the node.
+            logger.exception("Could not match firehose %d@%d", partition, offset)
+            return self._dead_letter(record, f"could not match: {type(exc).__name__}: {exc}")
+        publishes: list[_Publish] = []
+        if by_stream:
+            fmt = tweet_format(document)
+            headers = match_headers(tweet.id, partition, offset, time.time_ns() // 1_000_000)
+            key = tweet.id.encode("utf-8")
+            for stream_id, matched in by_stream.items():
+                value = match_record(raw, fmt, matched)
+                topic = rules.topics[stream_id]
+                publishes.append(_Publish(topic, value, key, headers, partition, offset, True))
+        self.counters.matches += len(publishes)
+        self._track(partition, offset, len(publishes))
+        return publishes
+
+    @staticmethod
+    def _match(rules: StackView, tweet: Tweet) -> dict[int, list[MatchedRule]]:
+        by_stream: dict[int, list[MatchedRule]] = defaultdict(list)
+        for rule_id in rules.index.match(tweet):
+            info = rules.sync.rule_info(rule_id)
+            # None: a rule deleted while this tweet was matched.
+            if info is not None and info.stream_id in rules.topics:
+                by_stream[info.stream_id].append(MatchedRule(rule_id, info.tag))
+        return by_stream
+
+    def _dead_letter(self, record: _Record, error: str) -> list[_Publish]:
+        partition, offset = record.partition, record.offset
+        self.counters.dead_letters += 1
+        logger.warning("Firehose %d@%d goes to the dead letters: %s", partition, offset, error)
+        headers = dead_letter_headers(error, partition, offset)
+        value = record.value if record.value is not None else b""
+        dead = _Publish(
+            self.config.dead_letters, value, record.key, headers, partition, offset, False
+        )
+        self._track(partition, offset, 1)
+        return [dead]
+
+    def _track(self, partition: int, offset: int, publishes: int) -> None:
+        try:
+            self._tracker.read(partition, offset, publishes)
+        except ValueError:
+            # The consumer went back (its position was reset): what was
+            # tracked for the partition no longer says what is done.
+            logger.warning("Firehose partition %d rewound to %d", partition, offset)
+            self._tracker.forget([partition])
+            self._tracker.read(partition, offset, publishes)
+
+    async def _send(self, publish: _Publish) -> None:
+        publish.attempts += 1
+        try:
+            future = await self._producer.send(
+                publish.topic, value=publish.value, key=publish.key, headers=publish.headers
+            )
+        except KafkaError as exc:
+            self._failed(publish, exc)
+            return
+        future.add_done_callback(lambda done: self._delivered(publish, done))
+
+    def _delivered(self, publish: _Publish, future: asyncio.Future[Any]) -> None:
+        error = asyncio.CancelledError() if future.cancelled() else future.exception()
+        if error is not None:
+            self._failed(publish, error)
+            return
+        if publish.match:
+            self.counters.published += 1
+        self._tracker.acknowledge(publish.partition, publish.offset)
+        self._acked.set()
+
+    def _failed(self, publish: _Publish, error: BaseException) -> None:
+        # The offset stays uncommitted until the publish succeeds, so a node
+        # that stops now leaves the tweet for the next one to match again.
+        self.counters.publish_retries += 1
+        logger.warning(
+            "Publish to %s of firehose %d@%d failed (attempt %d), retrying: %s",
+            publish.topic,
+            publish.partition,
+            publish.offset,
+            publish.attempts,
+            error,
+        )
+        if not self._stopping.is_set():
+            self._spawn(self._retry(publish), "filter-retry")
+
+    async def _retry(self, publish: _Publish) -> None:
+        delay = min(self.config.max_retry_delay, 0.1 * 2 ** min(publish.attempts, 16))
+        await asyncio.sleep(delay)
+        await self._send(publish)
+
+    async def _wait_for_room(self) -> None:
+        while self._tracker.in_flight() > self.config.max_in_flight and not self._stopping.is_set():
+            self._acked.clear()
+            # Short waits: a stop must not wait for a broker that is down.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await self._acked.wait()
+
+    async def _flush(self) -> None:
+        try:
+            async with asyncio.timeout(self.config.flush_timeout):
+                await self._producer.flush()
+        except TimeoutError:
+            logger.warning(
+                "%d publishes unacknowledged after %.0f s; their tweets will be matched again",
+                self._tracker.in_flight(),
+                self.config.flush_timeout,
+            )
+
+    async def _commit(self, partitions: Iterable[int] | None = None) -> None:
+        self._last_commit = time.monotonic()
+        offsets = self._tracker.to_commit()
+        if partitions is not None:
+            wanted = set(partitions)
+            offsets = {p: o for p, o in offsets.items() if p in wanted}
+        if not offsets:
+            return
+        topic = self.config.firehose_topic
+        try:
+            await self._consumer.commit({TopicPartition(topic, p): o for p, o in offsets.items()})
+        except KafkaError as exc:
+            # Typically a rebalance under way: the partitions' new owners
+            # start from the last successful commit, repeating some matches.
+            logger.warning("Could not commit firehose offsets %s: %s", offsets, exc)
+            return
+        self._tracker.committed(offsets)
+        self.counters.commits += 1
+
+    async def _revoked(self, revoked: Sequence[Any]) -> None:
+        partitions = [tp.partition for tp in revoked if tp.topic == self.config.firehose_topic]
+        async with self._batch_lock:
+            await self._flush()
+            await self._commit(partitions)
+            self._tracker.forget(partitions)
+
+
+def _parse(raw: bytes | None) -> tuple[dict[str, Any], Tweet]:
+    """The decoded JSON and the tweet of a firehose message; ``TweetFormatError`` if
+    it is not a tweet. Decoded once: the document also tells the tweet's format."""
+    if raw is None:
+        raise TweetFormatError("not a tweet: an empty message")
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise TweetFormatError(f"not JSON: {exc}") from None
+    if type(document) is not dict:
+        raise TweetFormatError(f"not a tweet: expected a JSON object, got {describe(document)}")
+    return document, Tweet.from_json(document)
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc, unused-ignore]
+    """Commits what is done before partitions move to another node."""
+
+    def __init__(self, node: FilterNode) -> None:
+        self._node = node
+
+    async def on_partitions_revoked(self, revoked: Sequence[Any]) -> None:
+        await self._node._revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: Sequence[Any]) -> None:
+        # Reading resumes from the committed offsets: forget what was tracked.
+        self._node._tracker.forget(tp.partition for tp in assigned)

@@ -1,0 +1,145 @@
+"""The record a filter node publishes for a match, and its headers.
+
+A match is the tweet exactly as it came off the firehose plus the stream's
+matching rules, in the form the customer's API version expects (RULES.md,
+"What is delivered"):
+
+- v1.1 native: ``"matching_rules": [{"id": N, "id_str": "N", "tag": "t" or null}]``
+  added at the root of the status object;
+- v2: ``{"data": {...}, "includes": {...}, "matching_rules": [{"id": "N", "tag": "t"}]}``,
+  ``tag`` an empty string for a rule without one; a bare v2 tweet object is
+  wrapped as ``data``.
+
+The tweet's bytes are spliced, not re-serialized: decoding and encoding a
+tweet costs far more than matching it, and the customer gets the very bytes
+(field order, number formatting, escapes) the firehose carried. Only a payload
+the splice cannot handle safely (one that already has ``matching_rules``, or
+does not look like one JSON object) is decoded and encoded again.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+import orjson
+
+__all__ = [
+    "DEAD_LETTER_ERROR",
+    "FIREHOSE_OFFSET",
+    "FIREHOSE_PARTITION",
+    "MATCHED_AT",
+    "TWEET_ID",
+    "Headers",
+    "MatchedRule",
+    "TweetFormat",
+    "dead_letter_headers",
+    "header",
+    "match_headers",
+    "match_record",
+    "tweet_format",
+]
+
+TWEET_ID = "tweet_id"
+FIREHOSE_PARTITION = "firehose_partition"
+FIREHOSE_OFFSET = "firehose_offset"
+MATCHED_AT = "matched_at"
+DEAD_LETTER_ERROR = "error"
+
+# Kafka headers are short; an error message is cut to this many bytes.
+_MAX_ERROR_BYTES = 1024
+_KEY = b'"matching_rules"'
+_WHITESPACE = b" \t\r\n"
+
+Headers = list[tuple[str, bytes]]
+"""Record headers as the Kafka client takes them: (name, value) pairs."""
+
+
+class TweetFormat(enum.Enum):
+    """How a firehose tweet is laid out, which decides the form of its match."""
+
+    V11 = "v1.1"
+    V2 = "v2"
+    """A filtered-stream message: ``{"data": {...}, "includes": {...}}``."""
+    V2_BARE = "v2 tweet"
+    """A v2 tweet object on its own, delivered wrapped as ``data``."""
+
+
+class MatchedRule(NamedTuple):
+    """A rule of the stream that matched: its id and tag."""
+
+    id: int
+    tag: str | None
+
+
+def tweet_format(document: Mapping[str, Any]) -> TweetFormat:
+    """The format of a decoded tweet, decided as the tweet parser decides it."""
+    if "user" in document:
+        return TweetFormat.V11
+    if isinstance(document.get("data"), dict):
+        return TweetFormat.V2
+    return TweetFormat.V2_BARE
+
+
+def _rules_json(rules: Iterable[MatchedRule], fmt: TweetFormat) -> list[dict[str, Any]]:
+    ordered = sorted(rules)
+    if fmt is TweetFormat.V11:
+        return [{"id": r.id, "id_str": str(r.id), "tag": r.tag} for r in ordered]
+    return [{"id": str(r.id), "tag": r.tag or ""} for r in ordered]
+
+
+def match_record(raw: bytes, fmt: TweetFormat, rules: Iterable[MatchedRule]) -> bytes:
+    """The published JSON for ``raw`` (one firehose tweet of format ``fmt``) matched by
+    ``rules`` of one stream, listed by rule id."""
+    matching = _rules_json(rules, fmt)
+    body = raw.strip(_WHITESPACE)
+    if not body.startswith(b"{") or not body.endswith(b"}") or _KEY in body:
+        return _reencoded(body, fmt, matching)
+    rules_bytes = orjson.dumps(matching)
+    if fmt is TweetFormat.V2_BARE:
+        return b'{"data":' + body + b',"matching_rules":' + rules_bytes + b"}"
+    inner = body[1:-1]
+    separator = b"," if inner.strip(_WHITESPACE) else b""
+    return b"{" + inner + separator + b'"matching_rules":' + rules_bytes + b"}"
+
+
+def _reencoded(body: bytes, fmt: TweetFormat, matching: list[dict[str, Any]]) -> bytes:
+    document = orjson.loads(body)
+    if fmt is TweetFormat.V2_BARE:
+        document = {"data": document}
+    # A tweet replayed from an earlier delivery carries the rules it matched
+    # then; they are replaced, never merged or repeated as a duplicate key.
+    document["matching_rules"] = matching
+    return orjson.dumps(document)
+
+
+def match_headers(tweet_id: str, partition: int, offset: int, matched_at_ms: int) -> Headers:
+    """Headers of a published match: the tweet, where it sat on the firehose
+    (so a duplicate can be traced to its source) and when it matched (ms)."""
+    return [
+        (TWEET_ID, tweet_id.encode("ascii", "replace")),
+        (FIREHOSE_PARTITION, str(partition).encode("ascii")),
+        (FIREHOSE_OFFSET, str(offset).encode("ascii")),
+        (MATCHED_AT, str(matched_at_ms).encode("ascii")),
+    ]
+
+
+def dead_letter_headers(error: str, partition: int, offset: int) -> Headers:
+    """Headers of a firehose message set aside as unreadable: why, and where it was."""
+    encoded = error.encode("utf-8", "replace")
+    if len(encoded) > _MAX_ERROR_BYTES:
+        encoded = encoded[:_MAX_ERROR_BYTES].decode("utf-8", "ignore").encode("utf-8")
+    return [
+        (DEAD_LETTER_ERROR, encoded),
+        (FIREHOSE_PARTITION, str(partition).encode("ascii")),
+        (FIREHOSE_OFFSET, str(offset).encode("ascii")),
+    ]
+
+
+def header(headers: Sequence[tuple[str, bytes]], name: str) -> bytes | None:
+    """The value of the first header called ``name``, or None."""
+    for key, value in headers:
+        if key == name:
+            return value
+    return None
