@@ -20,7 +20,6 @@ from typing import Annotated, BinaryIO, TypeVar
 import typer
 
 from powertrack.broker import (
-    DEFAULT_FIREHOSE_TOPIC,
     BrokerError,
     KafkaBroker,
     TopicNameError,
@@ -36,12 +35,25 @@ T = TypeVar("T")
 firehose_app = typer.Typer(help="Put tweets onto the firehose topic.", no_args_is_help=True)
 
 Bootstrap = Annotated[
-    str, typer.Option("--bootstrap", help="host:port[,host:port...] of the Kafka-protocol broker.")
+    str | None,
+    typer.Option(
+        "--bootstrap",
+        help="host:port[,host:port...] of the Kafka-protocol broker "
+        "(default: POWERTRACK_KAFKA_BOOTSTRAP).",
+    ),
 ]
-Topic = Annotated[str, typer.Option("--topic", help="The firehose topic.")]
+Topic = Annotated[
+    str | None,
+    typer.Option("--topic", help="The firehose topic (default: POWERTRACK_FIREHOSE_TOPIC)."),
+]
 Partitions = Annotated[
-    int,
-    typer.Option("--partitions", min=1, help="Partitions of the topic, if it has to be created."),
+    int | None,
+    typer.Option(
+        "--partitions",
+        min=1,
+        help="Partitions of the topic, if it has to be created "
+        "(default: POWERTRACK_FIREHOSE_PARTITIONS).",
+    ),
 ]
 Wait = Annotated[
     float,
@@ -60,7 +72,6 @@ WorkerId = Annotated[
     ),
 ]
 
-DEFAULT_PARTITIONS = 8
 DEFAULT_WAIT_S = 10.0
 DEFAULT_GENERATE_RATE = 100.0
 
@@ -71,8 +82,8 @@ def replay_command(
         Path,
         typer.Argument(help="Tweets, one v1.1 or v2 JSON per line; - for standard input."),
     ],
-    bootstrap: Bootstrap,
-    topic: Topic = DEFAULT_FIREHOSE_TOPIC,
+    bootstrap: Bootstrap = None,
+    topic: Topic = None,
     rate: Rate = None,
     loop: Annotated[
         bool, typer.Option("--loop", help="Start again at the end, forever (implies --new-ids).")
@@ -85,7 +96,7 @@ def replay_command(
         bool, typer.Option("--new-ids", help="Give every tweet a fresh snowflake id.")
     ] = False,
     worker_id: WorkerId = None,
-    partitions: Partitions = DEFAULT_PARTITIONS,
+    partitions: Partitions = None,
     wait: Wait = DEFAULT_WAIT_S,
 ) -> None:
     """Replay a file of tweets onto the firehose, as fast as the broker takes them
@@ -97,7 +108,7 @@ def replay_command(
     from powertrack.firehose.replay import replay
 
     _check_rate(rate)
-    _check_topic(topic)
+    bootstrap, topic, partitions = _target(bootstrap, topic, partitions)
     if str(file) == "-":
         source: Path | BinaryIO = sys.stdin.buffer
     elif not file.is_file():
@@ -130,8 +141,8 @@ def replay_command(
 
 @firehose_app.command("generate")
 def generate_command(
-    bootstrap: Bootstrap,
-    topic: Topic = DEFAULT_FIREHOSE_TOPIC,
+    bootstrap: Bootstrap = None,
+    topic: Topic = None,
     rate: Annotated[
         float, typer.Option("--rate", help="Tweets per second.")
     ] = DEFAULT_GENERATE_RATE,
@@ -143,7 +154,7 @@ def generate_command(
         int | None, typer.Option("--seed", help="Fixes texts and authors (default: random).")
     ] = None,
     worker_id: WorkerId = None,
-    partitions: Partitions = DEFAULT_PARTITIONS,
+    partitions: Partitions = None,
     wait: Wait = DEFAULT_WAIT_S,
 ) -> None:
     """Produce realistic synthetic tweets onto the firehose until --limit or Ctrl-C.
@@ -153,7 +164,7 @@ def generate_command(
     from powertrack.firehose.generate import generate
 
     _check_rate(rate)
-    _check_topic(topic)
+    bootstrap, topic, partitions = _target(bootstrap, topic, partitions)
     if tweet_format not in ("v1.1", "v2"):
         raise typer.BadParameter("must be v1.1 or v2", param_hint="--format")
     ids = _ids(worker_id)
@@ -178,11 +189,26 @@ def _check_rate(rate: float | None) -> None:
         raise typer.BadParameter("must be more than 0 tweets per second", param_hint="--rate")
 
 
-def _check_topic(topic: str) -> None:
+def _target(
+    bootstrap: str | None, topic: str | None, partitions: int | None
+) -> tuple[str, str, int]:
+    """The broker, topic and partition count: the options, else the settings."""
+    from powertrack.settings import Settings
+
+    settings = Settings()
+    bootstrap = bootstrap or settings.kafka_bootstrap
+    if not bootstrap:
+        raise typer.BadParameter(
+            "no broker: give --bootstrap or set POWERTRACK_KAFKA_BOOTSTRAP "
+            "(`powertrack broker` runs an embedded one)",
+            param_hint="--bootstrap",
+        )
+    topic = topic or settings.firehose_topic
     try:
         firehose_topic(topic)
     except TopicNameError as exc:
         raise typer.BadParameter(str(exc), param_hint="--topic") from None
+    return bootstrap, topic, partitions or settings.firehose_partitions
 
 
 def _ids(worker_id: int | None) -> RuleIdGenerator:

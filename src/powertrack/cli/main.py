@@ -95,16 +95,81 @@ def api(
     raise typer.Exit(run_api(Settings(), migrate=migrate))
 
 
-def _add_admin_commands() -> None:
+@app.command()
+def broker(
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Listen port.")] = 9092,
+) -> None:
+    """Run the embedded Kafka-protocol broker (Tansu) on 127.0.0.1 until interrupted.
+
+    Data lives in memory and goes with the broker. Other commands find it
+    through POWERTRACK_KAFKA_BOOTSTRAP=127.0.0.1:PORT.
+    """
+    import logging
+
+    from powertrack.cli.broker import run_broker
+    from powertrack.settings import Settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    raise typer.Exit(run_broker(Settings(), port))
+
+
+@app.command("filter")
+def filter_node(
+    side: Annotated[str, typer.Option("--side", help="A or B.")] = "A",
+    stack: Annotated[
+        str, typer.Option("--stack", help="The stack whose streams to serve.")
+    ] = "main",
+    bootstrap: Annotated[
+        str | None,
+        typer.Option("--bootstrap", help="Kafka bootstrap (default: POWERTRACK_KAFKA_BOOTSTRAP)."),
+    ] = None,
+) -> None:
+    """Run a filter node of one side and stack until SIGTERM or SIGINT.
+
+    It consumes the firehose in the group of its side and stack, matches
+    every tweet against the rules of the stack's streams and publishes each
+    match to the stream's topic of its side.
+    """
+    import logging
+
+    from powertrack.broker import SIDES
+    from powertrack.cli.filter import run_filter
+    from powertrack.settings import Settings
+
+    settings = Settings()
+    bootstrap = bootstrap or settings.kafka_bootstrap
+    if side not in SIDES:
+        raise typer.BadParameter("must be A or B", param_hint="--side")
+    if not bootstrap:
+        raise typer.BadParameter(
+            "no broker: give --bootstrap or set POWERTRACK_KAFKA_BOOTSTRAP "
+            "(`powertrack broker` runs an embedded one)",
+            param_hint="--bootstrap",
+        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    raise typer.Exit(
+        run_filter(
+            settings,
+            "A" if side == "A" else "B",
+            stack,
+            bootstrap=bootstrap,
+            firehose_topic=settings.firehose_topic,
+        )
+    )
+
+
+def _add_command_groups() -> None:
     from powertrack.cli.admin import accounts_app, passwords_app, streams_app, tokens_app
+    from powertrack.cli.firehose import firehose_app
 
     app.add_typer(accounts_app, name="accounts")
     app.add_typer(streams_app, name="streams")
     app.add_typer(tokens_app, name="tokens")
     app.add_typer(passwords_app, name="passwords")
+    app.add_typer(firehose_app, name="firehose")
 
 
-_add_admin_commands()
+_add_command_groups()
 
 
 def main() -> None:

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
 
 from powertrack.api import create_app
+from powertrack.broker import BrokerError, KafkaBroker
 from powertrack.coordination import (
     LocalRuleChangeSignal,
     RuleChangeSignal,
     ZooKeeperRuleChangeSignal,
 )
+from powertrack.firehose.sink import TweetSink, firehose_sink
 from powertrack.settings import Settings
 from powertrack.store import RuleStore, StoreUnavailableError, open_store, wait_until_ready
+from powertrack.store.ids import MAX_WORKER_ID
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +54,23 @@ async def api_services(
 
 
 async def serve_api(settings: Settings, *, migrate: bool) -> None:
-    """Serve the API until interrupted."""
-    async with api_services(settings, migrate=migrate) as (store, signal):
-        app = create_app(settings, store, signal)
+    """Serve the API until interrupted. With a Kafka bootstrap configured, the API
+    also takes posted tweets (``POST /2/tweets``) onto the firehose."""
+    async with contextlib.AsyncExitStack() as stack:
+        store, signal = await stack.enter_async_context(api_services(settings, migrate=migrate))
+        sink: TweetSink | None = None
+        if settings.kafka_bootstrap:
+            broker = KafkaBroker(settings.kafka_bootstrap)
+            await broker.start()
+            stack.push_async_callback(broker.stop)
+            sink = await stack.enter_async_context(
+                firehose_sink(
+                    broker, settings.firehose_topic, partitions=settings.firehose_partitions
+                )
+            )
+        app = create_app(
+            settings, store, signal, sink, tweet_worker_id=random.randrange(MAX_WORKER_ID + 1)
+        )
         config = uvicorn.Config(
             app, host=settings.api_host, port=settings.api_port, log_level="info"
         )
@@ -68,6 +87,9 @@ def run_api(settings: Settings, *, migrate: bool | None) -> int:
         asyncio.run(serve_api(settings, migrate=migrate))
     except StoreUnavailableError as error:
         log.error("the rule store is unavailable: %s", error)
+        return 1
+    except BrokerError as error:
+        log.error("the Kafka broker is unavailable: %s", error)
         return 1
     return 0
 
