@@ -58,9 +58,17 @@ class Settings(BaseSettings):
         description="Where the command line finds the API for admin commands",
     )
 
-    rule_poll_interval: float = Field(default=0.25, gt=0, description="seconds")
+    rule_poll_interval: float = Field(
+        default=0.25,
+        gt=0,
+        description="Seconds between polls of the rule log by a filter node (a push from "
+        "ZooKeeper makes it poll at once)",
+    )
     rule_requests_per_minute: int = Field(default=60, ge=1)
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_json: bool = Field(default=False, description="One JSON object per log line")
 
     @field_validator("admin_token")
     @classmethod

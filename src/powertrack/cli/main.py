@@ -86,13 +86,13 @@ def api(
     ] = None,
 ) -> None:
     """Serve the Rules API (settings from POWERTRACK_* variables)."""
-    import logging
-
     from powertrack.cli.serve import run_api
+    from powertrack.logs import configure_logging
     from powertrack.settings import Settings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    raise typer.Exit(run_api(Settings(), migrate=migrate))
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    raise typer.Exit(run_api(settings, migrate=migrate))
 
 
 @app.command()
@@ -104,13 +104,13 @@ def broker(
     Data lives in memory and goes with the broker. Other commands find it
     through POWERTRACK_KAFKA_BOOTSTRAP=127.0.0.1:PORT.
     """
-    import logging
-
     from powertrack.cli.broker import run_broker
+    from powertrack.logs import configure_logging
     from powertrack.settings import Settings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    raise typer.Exit(run_broker(Settings(), port))
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    raise typer.Exit(run_broker(settings, port))
 
 
 @app.command("filter")
@@ -130,10 +130,9 @@ def filter_node(
     every tweet against the rules of the stack's streams and publishes each
     match to the stream's topic of its side.
     """
-    import logging
-
     from powertrack.broker import SIDES
     from powertrack.cli.filter import run_filter
+    from powertrack.logs import configure_logging
     from powertrack.settings import Settings
 
     settings = Settings()
@@ -146,7 +145,7 @@ def filter_node(
             "(`powertrack broker` runs an embedded one)",
             param_hint="--bootstrap",
         )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_level, settings.log_json)
     raise typer.Exit(
         run_filter(
             settings,

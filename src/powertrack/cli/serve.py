@@ -72,7 +72,12 @@ async def serve_api(settings: Settings, *, migrate: bool) -> None:
             settings, store, signal, sink, tweet_worker_id=random.randrange(MAX_WORKER_ID + 1)
         )
         config = uvicorn.Config(
-            app, host=settings.api_host, port=settings.api_port, log_level="info"
+            app,
+            host=settings.api_host,
+            port=settings.api_port,
+            log_level=settings.log_level.lower(),
+            # powertrack's own logging configuration, so uvicorn's lines are JSON too.
+            log_config=None,
         )
         await uvicorn.Server(config).serve()
 
