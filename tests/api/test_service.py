@@ -129,6 +129,8 @@ async def test_openapi_documents_every_endpoint_and_error(api: Api) -> None:
         "/admin/accounts/{name}/streams",
         "/admin/accounts/{name}/streams/{label}/tokens",
         "/admin/accounts/{name}/passwords",
+        "/admin/accounts/{name}/stack",
+        "/admin/moves",
         "/health",
     }
     assert _responses(schema, f"{pt}.json", "get") == {"200", "401", "404", "429", "503"}

@@ -38,12 +38,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
     AIOKafkaConsumer,
     AIOKafkaProducer,
@@ -54,22 +51,19 @@ from aiokafka.abc import (  # type: ignore[import-untyped, unused-ignore]
 )
 from aiokafka.errors import KafkaError  # type: ignore[import-untyped, unused-ignore]
 
+from powertrack.broker.errors import BrokerError
 from powertrack.broker.protocol import Broker
 from powertrack.coordination.protocol import RuleChangeSignal
+from powertrack.filter.catchup import HandoffRunner
 from powertrack.filter.config import FilterConfig, FilterCounters
+from powertrack.filter.handoff import Handoff
 from powertrack.filter.offsets import OffsetTracker
-from powertrack.filter.output import (
-    Headers,
-    MatchedRule,
-    dead_letter_headers,
-    match_headers,
-    match_record,
-    tweet_format,
-)
+from powertrack.filter.output import dead_letter_headers
+from powertrack.filter.records import Publish, match_publishes, match_streams, parse_tweet
 from powertrack.filter.stack import StackRules, StackView
+from powertrack.store.errors import StoreError
 from powertrack.store.protocol import RuleStore
-from powertrack.tweets.errors import TweetFormatError, describe
-from powertrack.tweets.model import Tweet
+from powertrack.tweets.errors import TweetFormatError
 
 __all__ = ["FilterConfig", "FilterCounters", "FilterNode"]
 
@@ -78,18 +72,6 @@ logger = logging.getLogger(__name__)
 # aiokafka's records and partitions, untyped.
 _Record = Any
 _Batch = dict[Any, list[Any]]
-
-
-@dataclass(slots=True)
-class _Publish:
-    topic: str
-    value: bytes
-    key: bytes | None
-    headers: Headers
-    partition: int
-    offset: int
-    match: bool
-    attempts: int = 0
 
 
 class FilterNode:
@@ -109,6 +91,10 @@ class FilterNode:
         self.config = config
         self.counters = FilterCounters()
         self._broker = broker
+        self._store = store
+        self._handoff = Handoff(config.side, config.stack)
+        # Partitions whose handoff state was read since they were assigned.
+        self._checked: set[int] = set()
         self._stack = StackRules(
             store,
             broker,
@@ -129,6 +115,17 @@ class FilterNode:
         self._acked = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_commit = time.monotonic()
+        self._runner = HandoffRunner(
+            config,
+            broker.bootstrap_servers,
+            store,
+            self._handoff,
+            lambda: self._producer,
+            lambda: self._stack.view,
+            self.counters,
+            self._cut_offset,
+            self._position,
+        )
 
     @property
     def stream_ids(self) -> frozenset[int]:
@@ -147,6 +144,7 @@ class FilterNode:
     async def start(self) -> None:
         """Load the stack's rules, create its topics, connect and join the group."""
         await self._stack.refresh()
+        await self._read_moves()
         await self._stack.ensure_topics([self.config.dead_letters])
         client_id = f"{self.config.client_id}-{self.config.side}-{self.config.stack}"
         self._producer = AIOKafkaProducer(
@@ -173,7 +171,7 @@ class FilterNode:
         except BaseException:
             await self._producer.stop()
             raise
-        self._spawn(self._stack.follow(self.config.streams_interval), "filter-streams")
+        self._spawn(self._follow(), "filter-streams")
         logger.info(
             "Filter node side %s stack %s: %s as group %s",
             self.config.side,
@@ -226,6 +224,8 @@ class FilterNode:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        # A catch-up cut short is run again, from its start, by the next owner.
+        await self._runner.finish()
         try:
             # Flush, then commit: a commit may only cover acknowledged publishes.
             if self._producer is not None:
@@ -239,68 +239,131 @@ class FilterNode:
             await self._stack.stop()
         logger.info("Filter node stopped: %s", self.counters)
 
-    def _spawn(self, coroutine: Any, name: str) -> None:
+    def _spawn(self, coroutine: Any, name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(coroutine, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
-    # matching and publishing
+    # the stack's streams and the handoff of moved accounts (filter/handoff.py)
+
+    async def _follow(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.streams_interval)
+            try:
+                await self._refresh()
+            except (StoreError, BrokerError, KafkaError) as exc:
+                # The current view goes on matching until the next look succeeds.
+                logger.warning("Could not refresh stack %s: %s", self.config.stack, exc)
+
+    async def _refresh(self) -> None:
+        # Streams before moves: a stream seen moved has its move visible too.
+        view = await self._stack.load()
+        try:
+            moves = await self._store.list_moves(stack=self.config.stack, latest=True)
+            async with self._batch_lock:
+                self._handoff.update(moves)
+                if view is not None:
+                    # Safe at once: a partition's cut is recorded before any of
+                    # its records is matched with a view that lacks the account.
+                    await self._stack.swap(view)
+                    view = None
+                for partition in self.assignment:
+                    await self._runner.hand_over(partition, None)
+        finally:
+            if view is not None:
+                await view.sync.stop()
+
+    async def _read_moves(self) -> None:
+        self._handoff.update(await self._store.list_moves(stack=self.config.stack, latest=True))
+
+    async def _position(self, partition: int) -> int:
+        tp = TopicPartition(self.config.firehose_topic, partition)
+        return int(await self._consumer.position(tp))
+
+    async def _cut_offset(self, partition: int, first: int | None) -> int | None:
+        # Nothing matched since the assignment: the cut is where reading starts.
+        if partition not in self._tracker.partitions():
+            return first
+        await self._flush()
+        if self._tracker.in_flight(partition):
+            return None
+        await self._commit([partition])
+        return self._tracker.safe_offset(partition)
 
     async def _handle_batch(self, batch: _Batch) -> None:
         rules = self._stack.view
         assigned = self._consumer.assignment()
+        unchecked = {tp.partition for tp in assigned} - self._checked
+        try:
+            if unchecked & {tp.partition for tp in batch}:
+                # Another node may have recorded a handoff while this one did
+                # not own the partition.
+                await self._read_moves()
+                self._checked |= unchecked
+        except StoreError as exc:
+            logger.warning("Could not read stack moves, reading the batch again: %s", exc)
+            await self._rewind(batch, list(batch))
+            return
         for tp, records in batch.items():
             # A partition revoked while this batch waited for the lock
             # belongs to another node now, which reads from the last commit.
-            if tp not in assigned:
+            if tp not in assigned or not records:
+                continue
+            if self._handoff.accounts and not await self._may_match(tp, records[0].offset):
+                await self._rewind(batch, [tp])
                 continue
             for record in records:
                 for publish in self._publishes(rules, record):
                     await self._send(publish)
 
-    def _publishes(self, rules: StackView, record: _Record) -> list[_Publish]:
-        partition, offset, raw = record.partition, record.offset, record.value
+    async def _may_match(self, tp: Any, first: int) -> bool:
         try:
-            document, tweet = _parse(raw)
+            return await self._runner.hand_over(tp.partition, first)
+        except (StoreError, KafkaError) as exc:
+            logger.warning(
+                "Could not hand over firehose %d, reading it again: %s", tp.partition, exc
+            )
+            return False
+
+    async def _rewind(self, batch: _Batch, partitions: list[Any]) -> None:
+        for tp in partitions:
+            if batch.get(tp):
+                self._consumer.seek(tp, batch[tp][0].offset)
+        await asyncio.sleep(0.5)
+
+    def _publishes(self, rules: StackView, record: _Record) -> list[Publish]:
+        partition, offset = record.partition, record.offset
+        try:
+            document, tweet = parse_tweet(record.value)
         except TweetFormatError as exc:
             return self._dead_letter(record, str(exc))
         self.counters.tweets += 1
         try:
-            by_stream = self._match(rules, tweet)
+            by_stream = match_streams(rules, tweet)
         except Exception as exc:
             # One tweet the matcher cannot handle must not stop the node.
             logger.exception("Could not match firehose %d@%d", partition, offset)
             return self._dead_letter(record, f"could not match: {type(exc).__name__}: {exc}")
-        publishes: list[_Publish] = []
-        if by_stream:
-            fmt = tweet_format(document)
-            headers = match_headers(tweet.id, partition, offset, time.time_ns() // 1_000_000)
-            key = tweet.id.encode("utf-8")
-            for stream_id, matched in by_stream.items():
-                value = match_record(raw, fmt, matched)
-                topic = rules.topics[stream_id]
-                publishes.append(_Publish(topic, value, key, headers, partition, offset, True))
+        if by_stream and self._handoff.accounts:
+            gate = self._handoff
+            by_stream = {
+                stream: matched
+                for stream, matched in by_stream.items()
+                if gate.serves(rules.accounts[stream], partition, offset)
+            }
+        publishes = match_publishes(rules, record, document, tweet, by_stream)
         self.counters.matches += len(publishes)
         self._track(partition, offset, len(publishes))
         return publishes
 
-    @staticmethod
-    def _match(rules: StackView, tweet: Tweet) -> dict[int, list[MatchedRule]]:
-        by_stream: dict[int, list[MatchedRule]] = defaultdict(list)
-        for rule_id in rules.index.match(tweet):
-            info = rules.sync.rule_info(rule_id)
-            # None: a rule deleted while this tweet was matched.
-            if info is not None and info.stream_id in rules.topics:
-                by_stream[info.stream_id].append(MatchedRule(rule_id, info.tag))
-        return by_stream
-
-    def _dead_letter(self, record: _Record, error: str) -> list[_Publish]:
+    def _dead_letter(self, record: _Record, error: str) -> list[Publish]:
         partition, offset = record.partition, record.offset
         self.counters.dead_letters += 1
         logger.warning("Firehose %d@%d goes to the dead letters: %s", partition, offset, error)
         headers = dead_letter_headers(error, partition, offset)
         value = record.value if record.value is not None else b""
-        dead = _Publish(
+        dead = Publish(
             self.config.dead_letters, value, record.key, headers, partition, offset, False
         )
         self._track(partition, offset, 1)
@@ -316,7 +379,7 @@ class FilterNode:
             self._tracker.forget([partition])
             self._tracker.read(partition, offset, publishes)
 
-    async def _send(self, publish: _Publish) -> None:
+    async def _send(self, publish: Publish) -> None:
         publish.attempts += 1
         try:
             future = await self._producer.send(
@@ -327,7 +390,7 @@ class FilterNode:
             return
         future.add_done_callback(lambda done: self._delivered(publish, done))
 
-    def _delivered(self, publish: _Publish, future: asyncio.Future[Any]) -> None:
+    def _delivered(self, publish: Publish, future: asyncio.Future[Any]) -> None:
         error = asyncio.CancelledError() if future.cancelled() else future.exception()
         if error is not None:
             self._failed(publish, error)
@@ -337,7 +400,7 @@ class FilterNode:
         self._tracker.acknowledge(publish.partition, publish.offset)
         self._acked.set()
 
-    def _failed(self, publish: _Publish, error: BaseException) -> None:
+    def _failed(self, publish: Publish, error: BaseException) -> None:
         # The offset stays uncommitted until the publish succeeds, so a node
         # that stops now leaves the tweet for the next one to match again.
         self.counters.publish_retries += 1
@@ -352,7 +415,7 @@ class FilterNode:
         if not self._stopping.is_set():
             self._spawn(self._retry(publish), "filter-retry")
 
-    async def _retry(self, publish: _Publish) -> None:
+    async def _retry(self, publish: Publish) -> None:
         delay = min(self.config.max_retry_delay, 0.1 * 2 ** min(publish.attempts, 16))
         await asyncio.sleep(delay)
         await self._send(publish)
@@ -401,20 +464,15 @@ class FilterNode:
             await self._flush()
             await self._commit(partitions)
             self._tracker.forget(partitions)
+            self._checked.difference_update(partitions)
+            # Finished here, the catch-up is not run again by the next owner.
+            await self._runner.finish(partitions)
 
-
-def _parse(raw: bytes | None) -> tuple[dict[str, Any], Tweet]:
-    """The decoded JSON and the tweet of a firehose message; ``TweetFormatError`` if
-    it is not a tweet. Decoded once: the document also tells the tweet's format."""
-    if raw is None:
-        raise TweetFormatError("not a tweet: an empty message")
-    try:
-        document = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise TweetFormatError(f"not JSON: {exc}") from None
-    if type(document) is not dict:
-        raise TweetFormatError(f"not a tweet: expected a JSON object, got {describe(document)}")
-    return document, Tweet.from_json(document)
+    def _assigned(self, assigned: Sequence[Any]) -> None:
+        # Reading resumes from the committed offsets: forget what was tracked.
+        partitions = [tp.partition for tp in assigned]
+        self._tracker.forget(partitions)
+        self._checked.difference_update(partitions)
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc, unused-ignore]
@@ -427,5 +485,4 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc, unused-ignore
         await self._node._revoked(revoked)
 
     async def on_partitions_assigned(self, assigned: Sequence[Any]) -> None:
-        # Reading resumes from the committed offsets: forget what was tracked.
-        self._node._tracker.forget(tp.partition for tp in assigned)
+        self._node._assigned(assigned)

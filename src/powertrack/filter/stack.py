@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from powertrack.broker.errors import BrokerError, TopicNameError
 from powertrack.broker.protocol import Broker, TopicSpec
@@ -37,6 +37,13 @@ class StackView:
     sync: RuleSync
     topics: dict[int, str]
     """Stream id to the stream's topic for the side."""
+    accounts: dict[int, int] = field(default_factory=dict)
+    """Stream id to the id of the stream's account."""
+
+    @property
+    def account_ids(self) -> frozenset[int]:
+        """The accounts whose streams the view matches."""
+        return frozenset(self.accounts.values())
 
 
 class StackRules:
@@ -80,16 +87,28 @@ class StackRules:
     async def refresh(self) -> bool:
         """Look at the stack's streams; load a new view if they changed. Return whether
         they did."""
+        view = await self.load()
+        if view is None:
+            return False
+        await self.swap(view)
+        return True
+
+    async def load(self) -> StackView | None:
+        """Look at the stack's streams; if they changed, load and return a view of them
+        (its rules live, its topics created) without making it current."""
         streams = await self._store.list_streams(stack=self._stack)
         wanted: dict[int, str] = {}
+        accounts: dict[int, int] = {}
         for stream in streams:
             name = await self._account_name(stream.account_id)
             try:
                 wanted[stream.id] = match_topic(self._side, name, stream.label)
             except TopicNameError as exc:
                 logger.error("Stream %d is not matched, it has no topic: %s", stream.id, exc)
+                continue
+            accounts[stream.id] = stream.account_id
         if self._view is not None and wanted == self._view.topics:
-            return False
+            return None
         await self.ensure_topics(wanted.values())
         index: RuleIndex[int] = RuleIndex()
         sync = RuleSync(
@@ -100,11 +119,16 @@ class StackRules:
             poll_interval=self._rule_poll_interval,
         )
         await sync.start()
-        old, self._view = self._view, StackView(index, sync, wanted)
-        logger.info("Stack %s side %s: matching %d streams", self._stack, self._side, len(wanted))
+        return StackView(index, sync, wanted, accounts)
+
+    async def swap(self, view: StackView) -> None:
+        """Make ``view`` (from :meth:`load`) current and stop the one it replaces."""
+        old, self._view = self._view, view
+        logger.info(
+            "Stack %s side %s: matching %d streams", self._stack, self._side, len(view.topics)
+        )
         if old is not None:
             await old.sync.stop()
-        return True
 
     async def follow(self, interval: float) -> None:
         """:meth:`refresh` every ``interval`` seconds until cancelled."""

@@ -30,3 +30,7 @@ class RuleCapExceededError(StoreError):
         self.limit = limit
         self.current = current
         self.adding = adding
+
+
+class MoveInProgressError(StoreError):
+    """The account's previous move between stacks is not yet handed over on every side."""

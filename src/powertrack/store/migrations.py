@@ -204,8 +204,60 @@ _V2_SQLITE = (
     "ALTER TABLE streams ADD COLUMN stack TEXT NOT NULL DEFAULT 'main' CHECK (length(stack) <= 64)",
 )
 
+# A live move of an account between stacks, and its handoff per side and
+# firehose partition (filter/handoff.py): the cut the old stack stopped at, the
+# start of the new stack's main loop, and whether the new stack has caught up
+# on the offsets between. Rows are written first-writer-wins, so a partition's
+# handoff never changes once recorded. ``partition`` is reserved in MySQL,
+# hence ``firehose_partition``.
+_V3_MYSQL = (
+    f"""CREATE TABLE IF NOT EXISTS stack_moves (
+        id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        account_id BIGINT NOT NULL,
+        from_stack VARCHAR(64) NOT NULL,
+        to_stack VARCHAR(64) NOT NULL,
+        partitions INT NOT NULL,
+        sides VARCHAR(8) NOT NULL,
+        created_at DATETIME(6) NOT NULL,
+        KEY stack_moves_account (account_id, id)
+    ) {_MYSQL_TABLE}""",
+    f"""CREATE TABLE IF NOT EXISTS stack_move_partitions (
+        move_id BIGINT NOT NULL,
+        side CHAR(1) NOT NULL,
+        firehose_partition INT NOT NULL,
+        cut_offset BIGINT NOT NULL,
+        start_offset BIGINT NULL,
+        catchup_done BOOLEAN NOT NULL DEFAULT FALSE,
+        PRIMARY KEY (move_id, side, firehose_partition),
+        CONSTRAINT stack_move_partitions_move FOREIGN KEY (move_id) REFERENCES stack_moves (id)
+    ) {_MYSQL_TABLE}""",
+)
+
+_V3_SQLITE = (
+    """CREATE TABLE IF NOT EXISTS stack_moves (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id INTEGER NOT NULL,
+        from_stack TEXT NOT NULL CHECK (length(from_stack) <= 64),
+        to_stack TEXT NOT NULL CHECK (length(to_stack) <= 64),
+        partitions INTEGER NOT NULL,
+        sides TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS stack_moves_account ON stack_moves (account_id, id)",
+    """CREATE TABLE IF NOT EXISTS stack_move_partitions (
+        move_id INTEGER NOT NULL REFERENCES stack_moves (id),
+        side TEXT NOT NULL,
+        firehose_partition INTEGER NOT NULL,
+        cut_offset INTEGER NOT NULL,
+        start_offset INTEGER NULL,
+        catchup_done INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (move_id, side, firehose_partition)
+    )""",
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "accounts, streams, credentials, rules and the rule log", _V1_MYSQL, _V1_SQLITE),
     Migration(2, "streams.stack: the filter stack that matches a stream", _V2_MYSQL, _V2_SQLITE),
+    Migration(3, "stack moves and their handoff per side and partition", _V3_MYSQL, _V3_SQLITE),
 )
 """Every migration, in version order."""

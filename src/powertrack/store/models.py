@@ -119,3 +119,59 @@ class Snapshot:
 
     rules: tuple[StoredRule, ...]
     position: int
+
+
+@dataclass(frozen=True, slots=True)
+class MovePartition:
+    """How far one side's handoff of a moved account has got on one firehose partition.
+
+    ``cut``: the first offset the old stack did not serve for the account.
+    ``start``: the first offset the new stack's main loop serves; the new stack
+    catches up on ``[cut, start)`` and ``catchup_done`` says that is done.
+    """
+
+    side: str
+    partition: int
+    cut: int
+    start: int | None
+    catchup_done: bool
+
+    @property
+    def done(self) -> bool:
+        """Whether the handoff of this partition is over."""
+        return self.start is not None and self.catchup_done
+
+
+@dataclass(frozen=True, slots=True)
+class StackMove:
+    """An account moved, live, from one stack to another, and the handoff's progress.
+
+    ``partitions`` is the number of firehose partitions and ``sides`` the sides
+    whose handoff must finish before the account may move again.
+    """
+
+    id: int
+    account_id: int
+    from_stack: str
+    to_stack: str
+    partitions: int
+    sides: tuple[str, ...]
+    created_at: datetime
+    progress: tuple[MovePartition, ...] = ()
+
+    def partition(self, side: str, partition: int) -> MovePartition | None:
+        """The progress on one side's partition, or None if its cut is not recorded."""
+        for entry in self.progress:
+            if entry.side == side and entry.partition == partition:
+                return entry
+        return None
+
+    def complete_on(self, side: str) -> bool:
+        """Whether every firehose partition of ``side`` is handed over."""
+        done = {p.partition for p in self.progress if p.side == side and p.done}
+        return done >= set(range(self.partitions))
+
+    @property
+    def complete(self) -> bool:
+        """Whether the handoff is over on every side of the move."""
+        return all(self.complete_on(side) for side in self.sides)

@@ -17,10 +17,12 @@ from powertrack.store.models import (
     Credential,
     CredentialKind,
     DeleteResult,
+    MovePartition,
     NewRule,
     RuleOutcome,
     RuleUpdate,
     Snapshot,
+    StackMove,
     StoredRule,
     Stream,
 )
@@ -85,6 +87,55 @@ class RuleStore(Protocol):
         ``NotFoundError`` if there is no such account; ``ValueError`` for a
         stack name that is empty or over 64 characters.
         """
+        ...
+
+    # live moves between stacks (filter/handoff.py)
+
+    async def move_account(
+        self, account_id: int, to_stack: str, *, partitions: int, sides: Sequence[str]
+    ) -> StackMove:
+        """Move every stream of an account to ``to_stack`` and record the move, in one
+        transaction; the filter nodes then hand the account over live.
+
+        ``partitions`` is the number of firehose partitions and ``sides`` the
+        sides whose handoff must finish before the account may move again.
+        ``MoveInProgressError`` while its previous move is not complete;
+        ``NotFoundError`` if there is no such account; ``ValueError`` for a bad
+        stack name, an account without streams or already on ``to_stack``.
+        """
+        ...
+
+    async def list_moves(
+        self, account_id: int | None = None, *, stack: str | None = None, latest: bool = False
+    ) -> list[StackMove]:
+        """Moves by id with their progress: of one account, from or to one stack,
+        and with ``latest`` only each account's most recent move (filtered after)."""
+        ...
+
+    async def record_cut(self, move_id: int, side: str, partition: int, offset: int) -> int:
+        """Record the first offset of a firehose partition the old stack did not serve
+        for the moved account, unless one is recorded; return the recorded one.
+
+        The offset is raised to the start of the account's previous move on
+        that partition: the old stack served nothing of the account below it.
+        ``NotFoundError`` if there is no such move.
+        """
+        ...
+
+    async def record_start(
+        self, move_id: int, side: str, partition: int, offset: int
+    ) -> MovePartition:
+        """Record ``max(cut, offset)`` as the first offset the new stack's main loop
+        serves, unless a start is recorded; return the partition's progress.
+
+        With no offsets between cut and start the catch-up is done at once.
+        ``NotFoundError`` if the partition's cut is not recorded.
+        """
+        ...
+
+    async def finish_catchup(self, move_id: int, side: str, partition: int) -> None:
+        """Record that the new stack has published the account's matches in
+        ``[cut, start)`` of a partition."""
         ...
 
     # credentials

@@ -16,21 +16,24 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from powertrack.store import _rows, _rules, migrations
+from powertrack.store import _moves, _rows, _rules, migrations
 from powertrack.store._db import Database, Dialect, Mode, Tx
 from powertrack.store.errors import AlreadyExistsError, NotFoundError, StoreError
 from powertrack.store.ids import MAX_WORKER_ID, RuleIdGenerator
 from powertrack.store.models import (
     DEFAULT_RULE_LIMIT,
+    DEFAULT_STACK,
     MAX_STACK_LENGTH,
     Account,
     Credential,
     CredentialKind,
     DeleteResult,
+    MovePartition,
     NewRule,
     RuleOutcome,
     RuleUpdate,
     Snapshot,
+    StackMove,
     StoredRule,
     Stream,
 )
@@ -154,21 +157,28 @@ class SQLRuleStore:
         return [_rows.account(row, self._dialect) for row in rows]
 
     async def create_stream(self, account_id: int, label: str) -> Stream:
-        """Create a stream for an account; ``AlreadyExistsError`` if the label is
-        taken, ``NotFoundError`` if there is no such account."""
+        """Create a stream for an account, on the stack of its other streams (``main``
+        for its first); ``AlreadyExistsError`` if the label is taken,
+        ``NotFoundError`` if there is no such account."""
         now = _rows.now()
 
         def body(tx: Tx) -> Stream:
             if tx.row("SELECT id FROM accounts WHERE id = ?", (account_id,)) is None:
                 raise NotFoundError(f"No account with id {account_id}")
+            # A quarantined account's new stream belongs with its others: the
+            # stack it left hands none of the account's matches over any more.
+            sibling = tx.row(
+                "SELECT stack FROM streams WHERE account_id = ? ORDER BY id LIMIT 1", (account_id,)
+            )
+            stack = DEFAULT_STACK if sibling is None else str(sibling[0])
             stream_id = tx.insert(
-                "INSERT INTO streams (account_id, label, created_at) VALUES (?, ?, ?)",
-                (account_id, label, self._time(now)),
+                "INSERT INTO streams (account_id, label, created_at, stack) VALUES (?, ?, ?, ?)",
+                (account_id, label, self._time(now), stack),
                 on_duplicate=lambda: AlreadyExistsError(
                     f"Account {account_id} already has a stream labelled {label!r}"
                 ),
             )
-            return Stream(stream_id, account_id, label, now)
+            return Stream(stream_id, account_id, label, now, stack)
 
         return await self._call("create a stream", body, "write")
 
@@ -224,6 +234,72 @@ class SQLRuleStore:
             return [_rows.stream(row, self._dialect) for row in tx.rows(query, (account_id,))]
 
         return await self._call("move an account to another stack", body, "write")
+
+    async def move_account(
+        self, account_id: int, to_stack: str, *, partitions: int, sides: Sequence[str]
+    ) -> StackMove:
+        """Move every stream of an account to ``to_stack``, live; see the Protocol."""
+        _moves.check_move(to_stack, partitions, sides)
+        now = _rows.now()
+        return await self._call(
+            "move an account to another stack",
+            lambda tx: _moves.move_account(tx, account_id, to_stack, partitions, sides, now),
+            "write",
+        )
+
+    async def list_moves(
+        self, account_id: int | None = None, *, stack: str | None = None, latest: bool = False
+    ) -> list[StackMove]:
+        """Moves by id with their progress; see the Protocol."""
+        return await self._call(
+            "list stack moves",
+            lambda tx: _moves.list_moves(tx, account_id, stack, latest=latest),
+            "snapshot",
+        )
+
+    async def record_cut(self, move_id: int, side: str, partition: int, offset: int) -> int:
+        """Record where the old stack stopped on a partition; return the cut that holds."""
+        await self._call(
+            "record a stack move's cut",
+            lambda tx: _moves.insert_cut(tx, move_id, side, partition, offset),
+            "write",
+        )
+        recorded = await self._read_partition(move_id, side, partition)
+        if recorded is None:
+            raise StoreError(f"The cut of move {move_id} on {side}/{partition} was not kept")
+        return recorded.cut
+
+    async def record_start(
+        self, move_id: int, side: str, partition: int, offset: int
+    ) -> MovePartition:
+        """Record where the new stack's main loop starts on a partition; return the
+        partition's progress as it holds."""
+        await self._call(
+            "record a stack move's start",
+            lambda tx: _moves.update_start(tx, move_id, side, partition, offset),
+            "write",
+        )
+        recorded = await self._read_partition(move_id, side, partition)
+        if recorded is None or recorded.start is None:
+            raise NotFoundError(f"Move {move_id} has no cut on {side}/{partition} yet")
+        return recorded
+
+    async def finish_catchup(self, move_id: int, side: str, partition: int) -> None:
+        """Record that the new stack has caught up on ``[cut, start)`` of a partition."""
+        await self._call(
+            "finish a stack move's catch-up",
+            lambda tx: _moves.finish_catchup(tx, move_id, side, partition),
+            "write",
+        )
+
+    async def _read_partition(
+        self, move_id: int, side: str, partition: int
+    ) -> MovePartition | None:
+        return await self._call(
+            "read a stack move's progress",
+            lambda tx: _moves.read_partition(tx, move_id, side, partition),
+            "read",
+        )
 
     # credentials
 
