@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -16,12 +16,15 @@ from powertrack.api.errors import (
     too_large_response,
 )
 from powertrack.api.limits import BodySizeLimitMiddleware, MovingWindowRateLimiter
-from powertrack.api.routes import admin, health, powertrack, tweets, v2
+from powertrack.api.routes import admin, health, powertrack, stacks, tweets, v2
 from powertrack.api.service import RulesService
 from powertrack.coordination.protocol import RuleChangeSignal
 from powertrack.firehose.sink import TweetSink
 from powertrack.settings import Settings
 from powertrack.store.protocol import RuleStore
+
+if TYPE_CHECKING:
+    from powertrack.delivery.routes import DeliveryServices
 
 __all__ = ["create_app"]
 
@@ -72,11 +75,13 @@ def create_app(
     tweet_sink: TweetSink | None = None,
     *,
     tweet_worker_id: int = 0,
+    delivery: DeliveryServices | None = None,
 ) -> FastAPI:
     """The API serving ``store``. The caller opens and closes the store and starts and
     stops the signal; ``signal`` is notified after every committed rule change.
     With ``tweet_sink`` (opened and closed by the caller) the API also takes posted
-    tweets, with ids from snowflake worker ``tweet_worker_id``."""
+    tweets, with ids from snowflake worker ``tweet_worker_id``. With ``delivery`` it
+    also serves the streaming endpoints."""
     limiter = MovingWindowRateLimiter(settings.rule_requests_per_minute, RATE_WINDOW_S)
     app = _RulesApi(title="powertrack Rules API", version=__version__, description=_DESCRIPTION)
     app.state.powertrack = ApiState(settings, store, RulesService(store, limiter, signal))
@@ -86,6 +91,12 @@ def create_app(
     )
     for module in (powertrack, v2, admin, health):
         app.include_router(module.router)
+    app.include_router(stacks.router)
     if tweet_sink is not None:
         app.include_router(tweets.create_router(tweet_sink, worker_id=tweet_worker_id))
+    if delivery is not None:
+        # Imported here: the delivery package itself uses the API's helpers.
+        from powertrack.delivery.routes import create_router
+
+        app.include_router(create_router(delivery))
     return app

@@ -4,24 +4,42 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
 import signal
+import socket
 
 from powertrack.broker import DEFAULT_FIREHOSE_TOPIC, BrokerError, KafkaBroker, Side
 from powertrack.cli.serve import make_signal
+from powertrack.coordination.sides import SideRegistry
 from powertrack.filter.node import FilterConfig, FilterNode
 from powertrack.settings import Settings
 from powertrack.store import StoreUnavailableError, open_store, wait_until_ready
 
-__all__ = ["run_filter", "serve_filter"]
+__all__ = ["node_id", "run_filter", "serve_filter"]
 
 log = logging.getLogger(__name__)
 
 
-async def serve_filter(settings: Settings, config: FilterConfig, bootstrap: str) -> None:
+def node_id() -> str:
+    """A name for this filter node no other node has: host, process and a random part."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+async def serve_filter(
+    settings: Settings,
+    config: FilterConfig,
+    bootstrap: str,
+    sides: SideRegistry | None = None,
+) -> None:
     """Run a filter node with the configured store and signal until SIGTERM or SIGINT.
 
     The signal handlers only ask the node to stop: it then finishes the batch
     in hand, waits for its publishes, commits and leaves the group.
+
+    With ``sides`` (started and stopped by the caller) the node registers as a
+    live node of its side once it has started, and deregisters when it stops,
+    so streams read the other side's topic while this side has no live node.
     """
     broker = KafkaBroker(bootstrap)
     await broker.start()
@@ -35,9 +53,16 @@ async def serve_filter(settings: Settings, config: FilterConfig, bootstrap: str)
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, node.stop)
+            name = node_id()
             try:
                 await node.start()
-                await node.run()
+                if sides is not None:
+                    await sides.register(config.side, name)
+                try:
+                    await node.run()
+                finally:
+                    if sides is not None:
+                        await sides.deregister(config.side, name)
             finally:
                 for signum in (signal.SIGTERM, signal.SIGINT):
                     loop.remove_signal_handler(signum)

@@ -160,12 +160,14 @@ def filter_node(
 def _add_command_groups() -> None:
     from powertrack.cli.admin import accounts_app, passwords_app, streams_app, tokens_app
     from powertrack.cli.firehose import firehose_app
+    from powertrack.cli.stacks import stacks_app
 
     app.add_typer(accounts_app, name="accounts")
     app.add_typer(streams_app, name="streams")
     app.add_typer(tokens_app, name="tokens")
     app.add_typer(passwords_app, name="passwords")
     app.add_typer(firehose_app, name="firehose")
+    app.add_typer(stacks_app, name="stacks")
 
 
 _add_command_groups()

@@ -5,10 +5,22 @@
 side when its side fails, and delivers each match once as a ``Delivered``
 carrying its cursor. ``offset_for_time`` finds a time's offset on brokers
 without ``offsets_for_times``.
+
+``format`` writes a match as a PowerTrack or v2 line, ``StreamConnection``
+serves one customer connection, and ``routes`` holds the streaming endpoints
+(``DeliveryServices`` is what they need).
 """
 
 from __future__ import annotations
 
+from powertrack.delivery.connection import (
+    DeliveryConfig,
+    Ending,
+    Shape,
+    StreamConnection,
+    accepts_gzip,
+    ending_line,
+)
 from powertrack.delivery.cursor import (
     Cursor,
     Progress,
@@ -16,12 +28,19 @@ from powertrack.delivery.cursor import (
     encode_cursor,
     stream_key,
 )
+from powertrack.delivery.format import (
+    InvalidFieldsError,
+    V2Fields,
+    powertrack_line,
+    v2_line,
+)
 from powertrack.delivery.records import (
     Delivered,
     DeliveryError,
     InvalidCursorError,
     InvalidStartError,
 )
+from powertrack.delivery.routes import DeliveryServices, create_router
 from powertrack.delivery.source import (
     MAX_BACKFILL_MINUTES,
     MatchSource,
@@ -34,15 +53,27 @@ __all__ = [
     "MAX_BACKFILL_MINUTES",
     "Cursor",
     "Delivered",
+    "DeliveryConfig",
     "DeliveryError",
+    "DeliveryServices",
+    "Ending",
     "InvalidCursorError",
+    "InvalidFieldsError",
     "InvalidStartError",
     "MatchSource",
     "Progress",
+    "Shape",
     "SourceOptions",
     "StartAt",
+    "StreamConnection",
+    "V2Fields",
+    "accepts_gzip",
+    "create_router",
     "decode_cursor",
     "encode_cursor",
+    "ending_line",
     "offset_for_time",
+    "powertrack_line",
     "stream_key",
+    "v2_line",
 ]

@@ -1,0 +1,316 @@
+"""The streaming endpoints: PowerTrack 2.0 and X API v2 filtered stream.
+
+- ``GET /stream/powertrack/accounts/{account}/publishers/twitter/{label}.json``
+  (HTTP Basic): PowerTrack activities with root-level ``matching_rules``;
+- ``GET /2/tweets/search/stream`` (bearer token bound to one stream): v2
+  messages, with ``tweet.fields``, ``user.fields`` and ``expansions=author_id``
+  honoured and every other v2 query parameter accepted and ignored.
+
+Both take ``backfillMinutes``/``backfill_minutes`` (1 to 5),
+``startTime``/``start_time`` and ``endTime``/``end_time`` (ISO 8601, or
+PowerTrack's ``YYYYMMDDhhmm``, UTC), ``include_cursor=true`` and ``cursor``.
+
+Each connection holds a lease on its account's ``connection_limit``: over the
+limit it is refused with 429, and while leases cannot be guaranteed (the
+ZooKeeper session is lost) every new connection is refused with 503 rather
+than risk exceeding a limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from fastapi import APIRouter, Request
+from fastapi.routing import APIRoute
+from starlette.datastructures import QueryParams
+from starlette.responses import Response
+
+from powertrack.api.deps import PowerTrackStream, V2Stream
+from powertrack.api.errors import ApiError, error_response
+from powertrack.api.responses import OrjsonResponse, sent_now
+from powertrack.api.service import StreamContext
+from powertrack.broker.protocol import NO_CAPABILITIES, BrokerCapabilities
+from powertrack.broker.topics import Side
+from powertrack.coordination.errors import CoordinationUnavailableError, TooManyConnectionsError
+from powertrack.coordination.leases import LeaseManager
+from powertrack.coordination.sides import SideRegistry
+from powertrack.delivery.connection import (
+    DeliveryConfig,
+    Shape,
+    StreamConnection,
+    accepts_gzip,
+)
+from powertrack.delivery.format import InvalidFieldsError, V2Fields, powertrack_line, v2_line
+from powertrack.delivery.records import Delivered, InvalidCursorError, InvalidStartError
+from powertrack.delivery.source import MatchSource, StartAt
+
+__all__ = ["POWERTRACK_STREAM_PATH", "V2_STREAM_PATH", "DeliveryServices", "create_router"]
+
+log = logging.getLogger(__name__)
+
+POWERTRACK_STREAM_PATH: Final = (
+    "/stream/powertrack/accounts/{account}/publishers/twitter/{label}.json"
+)
+V2_STREAM_PATH: Final = "/2/tweets/search/stream"
+TOO_MANY_CONNECTIONS: Final = "This stream is currently at the maximum allowed connection limit."
+_CONNECTION_PROBLEM: Final = "https://api.twitter.com/2/problems/streaming-connection"
+UNAVAILABLE: Final = (
+    "Streaming connections cannot be opened right now (connection limits cannot be checked). "
+    "Reconnect with exponential backoff."
+)
+_RETRY_AFTER_S: Final = "5"
+_HOST: Final = socket.gethostname()
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryServices:
+    """What the streaming endpoints need; the caller starts and stops the lease
+    manager and the side registry."""
+
+    bootstrap_servers: str
+    leases: LeaseManager
+    sides: SideRegistry
+    capabilities: BrokerCapabilities = NO_CAPABILITIES
+    config: DeliveryConfig = field(default_factory=DeliveryConfig)
+    preferred_side: Side = "A"
+
+
+class _BadRequestError(Exception):
+    def __init__(self, message: str, parameter: str, values: list[str]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.parameters = {parameter: values}
+
+
+def _shape_of(path: str) -> Shape:
+    return Shape.V2 if path.startswith("/2/") else Shape.POWERTRACK
+
+
+def _error(
+    path: str,
+    status: int,
+    message: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    parameters: Mapping[str, list[str]] | None = None,
+) -> Response:
+    if _shape_of(path) is Shape.V2:
+        return error_response(path, status, message, headers=headers, parameters=parameters)
+    body = {"error": {"message": message, "sent": sent_now()}}
+    return OrjsonResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+class _StreamRoute(APIRoute):
+    """Answers the API's errors in the shape of the stream's API.
+
+    The app-wide handlers pick a shape by path and know only the rules paths;
+    authentication runs in dependencies, so the answer is made here.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ApiError as exc:
+                return _error(request.url.path, exc.status_code, exc.message, headers=exc.headers)
+            except _BadRequestError as exc:
+                return _error(request.url.path, 400, exc.message, parameters=exc.parameters)
+
+        return run
+
+
+def _one(params: QueryParams, *names: str) -> tuple[str, str] | None:
+    for name in names:
+        value = params.get(name)
+        if value is not None:
+            return name, value
+    return None
+
+
+def _time(name: str, value: str) -> datetime:
+    try:
+        if value.isdigit() and len(value) == 12:
+            return datetime.strptime(value, "%Y%m%d%H%M").replace(tzinfo=UTC)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise _BadRequestError(
+            f"Invalid {name} '{value}': expected YYYY-MM-DDTHH:mm:ssZ (or YYYYMMDDhhmm, UTC)",
+            name,
+            [value],
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _start(params: QueryParams) -> StartAt:
+    backfill = _one(params, "backfillMinutes", "backfill_minutes")
+    start = _one(params, "startTime", "start_time")
+    end = _one(params, "endTime", "end_time")
+    cursor = _one(params, "cursor")
+    given = [pair for pair in (backfill, start, cursor) if pair is not None]
+    if len(given) > 1:
+        names = ", ".join(name for name, _ in given)
+        raise _BadRequestError(
+            f"Give only one of a backfill, a start time or a cursor (got {names})",
+            given[1][0],
+            [given[1][1]],
+        )
+    try:
+        if cursor is not None:
+            if end is not None:
+                raise InvalidStartError("an end time cannot be combined with a cursor")
+            return StartAt.from_cursor(cursor[1])
+        if backfill is not None:
+            name, value = backfill
+            if not value.isdigit():
+                raise _BadRequestError(
+                    f"Invalid {name} '{value}': a whole number of minutes from 1 to 5",
+                    name,
+                    [value],
+                )
+            if end is not None:
+                raise InvalidStartError("an end time cannot be combined with a backfill")
+            return StartAt.backfill(int(value))
+        if start is not None:
+            return StartAt.time_range(_time(*start), None if end is None else _time(*end))
+        if end is not None:
+            raise InvalidStartError("an end time needs a start time")
+        return StartAt.live()
+    except (InvalidCursorError, InvalidStartError) as exc:
+        name, value = cursor or backfill or start or end or ("cursor", "")
+        raise _BadRequestError(_sentence(str(exc)), name, [value]) from None
+
+
+def _flag(params: QueryParams, name: str) -> bool:
+    value = params.get(name)
+    if value is None:
+        return False
+    if value.lower() in {"true", "1"}:
+        return True
+    if value.lower() in {"false", "0"}:
+        return False
+    raise _BadRequestError(f"Invalid {name} '{value}': expected true or false", name, [value])
+
+
+def _fields(params: QueryParams) -> V2Fields:
+    try:
+        return V2Fields.parse(
+            params.get("tweet.fields"), params.get("user.fields"), params.get("expansions")
+        )
+    except InvalidFieldsError as exc:
+        raise _BadRequestError(str(exc), exc.parameter, exc.values) from None
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _holder() -> str:
+    return f"{_HOST}-{os.getpid()}-{secrets.token_hex(6)}"
+
+
+def _too_many(path: str) -> Response:
+    if _shape_of(path) is Shape.POWERTRACK:
+        return _error(path, 429, TOO_MANY_CONNECTIONS)
+    body = {
+        "title": "ConnectionException",
+        "detail": TOO_MANY_CONNECTIONS,
+        "connection_issue": "TooManyConnections",
+        "type": _CONNECTION_PROBLEM,
+    }
+    return OrjsonResponse(body, status_code=429)
+
+
+async def _open(
+    services: DeliveryServices,
+    request: Request,
+    context: StreamContext,
+    start: StartAt,
+    render: Callable[[Delivered], bytes],
+) -> Response:
+    path = request.url.path
+    shape = _shape_of(path)
+    account, label = context.account.name, context.stream.label
+    try:
+        lease = await services.leases.acquire(account, context.account.connection_limit, _holder())
+    except TooManyConnectionsError:
+        return _too_many(path)
+    except CoordinationUnavailableError as exc:
+        log.warning("refusing a connection to %s/%s: %s", account, label, exc)
+        return _error(path, 503, UNAVAILABLE, headers={"Retry-After": _RETRY_AFTER_S})
+    source: MatchSource | None = None
+    try:
+        source = MatchSource(
+            services.bootstrap_servers,
+            account,
+            label,
+            start,
+            services.sides,
+            preferred_side=services.preferred_side,
+            capabilities=services.capabilities,
+            options=services.config.source,
+        )
+        await source.start()
+    except (InvalidCursorError, InvalidStartError) as exc:
+        await _abandon(source, lease)
+        name = "cursor" if isinstance(exc, InvalidCursorError) else "start"
+        return _error(path, 400, _sentence(str(exc)), parameters={name: []})
+    except Exception:
+        await _abandon(source, lease)
+        log.exception("cannot open the match topic of %s/%s", account, label)
+        return _error(path, 503, UNAVAILABLE, headers={"Retry-After": _RETRY_AFTER_S})
+    return StreamConnection(
+        source,
+        lease,
+        render,
+        shape,
+        services.config,
+        bounded=start.end_ms is not None,
+        gzip=accepts_gzip(request.headers.get("accept-encoding")),
+    )
+
+
+async def _abandon(source: MatchSource | None, lease: Any) -> None:
+    try:
+        if source is not None:
+            await source.close()
+    finally:
+        await lease.release()
+
+
+def create_router(services: DeliveryServices) -> APIRouter:
+    """The streaming endpoints, served from ``services``."""
+    router = APIRouter(route_class=_StreamRoute, tags=["streams"])
+
+    @router.get(POWERTRACK_STREAM_PATH, summary="Stream a PowerTrack stream's matches")
+    async def powertrack_stream(request: Request, context: PowerTrackStream) -> Response:
+        params = request.query_params
+        start = _start(params)
+        include_cursor = _flag(params, "include_cursor")
+
+        def render(item: Delivered) -> bytes:
+            return powertrack_line(item, include_cursor=include_cursor)
+
+        return await _open(services, request, context, start, render)
+
+    @router.get(V2_STREAM_PATH, summary="Stream the matches of the token's stream (X API v2)")
+    async def v2_stream(request: Request, context: V2Stream) -> Response:
+        params = request.query_params
+        start = _start(params)
+        include_cursor = _flag(params, "include_cursor")
+        fields = _fields(params)
+
+        def render(item: Delivered) -> bytes:
+            return v2_line(item, fields, include_cursor=include_cursor)
+
+        return await _open(services, request, context, start, render)
+
+    return router
