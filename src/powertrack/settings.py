@@ -67,6 +67,22 @@ class Settings(BaseSettings):
     rule_requests_per_minute: int = Field(default=60, ge=1)
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
 
+    stream_keepalive_seconds: float = Field(
+        default=10.0, gt=0, description="Idle seconds after which a stream gets a keep-alive"
+    )
+    stream_buffer_records: int = Field(
+        default=10_000, ge=1, description="Matches one stream connection may hold unsent"
+    )
+    stream_full_buffer_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="Seconds a connection's buffer may stay full before the client is "
+        "disconnected as too slow",
+    )
+    stream_slow_grace_seconds: float = Field(
+        default=5.0, gt=0, description="Seconds a slow client gets to take its disconnect message"
+    )
+
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_json: bool = Field(default=False, description="One JSON object per log line")
 

@@ -11,7 +11,7 @@ import socket
 
 from powertrack.broker import DEFAULT_FIREHOSE_TOPIC, BrokerError, KafkaBroker, Side
 from powertrack.cli.serve import make_signal
-from powertrack.coordination.sides import SideRegistry
+from powertrack.coordination import CoordinationError, SideRegistry, ZooKeeperSideRegistry
 from powertrack.filter.node import FilterConfig, FilterNode
 from powertrack.settings import Settings
 from powertrack.store import StoreUnavailableError, open_store, wait_until_ready
@@ -94,8 +94,25 @@ def run_filter(
         rule_poll_interval=settings.rule_poll_interval,
         firehose_topic=firehose_topic,
     )
+
+    async def main() -> None:
+        # Side liveness only means something shared: in ZooKeeper, where the
+        # API servers watch it. Without ZooKeeper streams read their preferred side.
+        if not settings.zookeeper_hosts:
+            await serve_filter(settings, config, bootstrap)
+            return
+        sides = ZooKeeperSideRegistry(settings.zookeeper_hosts, root=settings.zookeeper_root)
+        await sides.start()
+        try:
+            await serve_filter(settings, config, bootstrap, sides)
+        finally:
+            await sides.stop()
+
     try:
-        asyncio.run(serve_filter(settings, config, bootstrap))
+        asyncio.run(main())
+    except CoordinationError as error:
+        log.error("ZooKeeper is unavailable: %s", error)
+        return 1
     except StoreUnavailableError as error:
         log.error("the rule store is unavailable: %s", error)
         return 1

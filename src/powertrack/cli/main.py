@@ -157,6 +157,15 @@ def filter_node(
     )
 
 
+def _add_stream_command() -> None:
+    from powertrack.cli.stream import stream_command
+
+    app.command("stream")(stream_command)
+
+
+_add_stream_command()
+
+
 def _add_command_groups() -> None:
     from powertrack.cli.admin import accounts_app, passwords_app, streams_app, tokens_app
     from powertrack.cli.firehose import firehose_app

@@ -14,16 +14,49 @@ import uvicorn
 from powertrack.api import create_app
 from powertrack.broker import BrokerError, KafkaBroker
 from powertrack.coordination import (
+    LeaseManager,
+    LocalLeaseManager,
     LocalRuleChangeSignal,
+    LocalSideRegistry,
     RuleChangeSignal,
+    SideRegistry,
+    ZooKeeperLeaseManager,
     ZooKeeperRuleChangeSignal,
+    ZooKeeperSideRegistry,
 )
+from powertrack.delivery.connection import DeliveryConfig
+from powertrack.delivery.routes import DeliveryServices
 from powertrack.firehose.sink import TweetSink, firehose_sink
 from powertrack.settings import Settings
 from powertrack.store import RuleStore, StoreUnavailableError, open_store, wait_until_ready
 from powertrack.store.ids import MAX_WORKER_ID
 
 log = logging.getLogger(__name__)
+
+
+def make_leases(settings: Settings) -> LeaseManager:
+    """Connection leases in ZooKeeper when configured (every server shares the
+    limits), else in-process (one server)."""
+    if settings.zookeeper_hosts:
+        return ZooKeeperLeaseManager(settings.zookeeper_hosts, root=settings.zookeeper_root)
+    return LocalLeaseManager()
+
+
+def make_sides(settings: Settings) -> SideRegistry:
+    """Side liveness in ZooKeeper when configured, else in-process."""
+    if settings.zookeeper_hosts:
+        return ZooKeeperSideRegistry(settings.zookeeper_hosts, root=settings.zookeeper_root)
+    return LocalSideRegistry()
+
+
+def delivery_config(settings: Settings) -> DeliveryConfig:
+    """The streaming connections' tunables from the settings."""
+    return DeliveryConfig(
+        keepalive_seconds=settings.stream_keepalive_seconds,
+        buffer_records=settings.stream_buffer_records,
+        full_buffer_seconds=settings.stream_full_buffer_seconds,
+        slow_grace_seconds=settings.stream_slow_grace_seconds,
+    )
 
 
 def make_signal(settings: Settings) -> RuleChangeSignal:
@@ -55,10 +88,12 @@ async def api_services(
 
 async def serve_api(settings: Settings, *, migrate: bool) -> None:
     """Serve the API until interrupted. With a Kafka bootstrap configured, the API
-    also takes posted tweets (``POST /2/tweets``) onto the firehose."""
+    also serves the customers' streams and takes posted tweets (``POST /2/tweets``)
+    onto the firehose."""
     async with contextlib.AsyncExitStack() as stack:
         store, signal = await stack.enter_async_context(api_services(settings, migrate=migrate))
         sink: TweetSink | None = None
+        delivery: DeliveryServices | None = None
         if settings.kafka_bootstrap:
             broker = KafkaBroker(settings.kafka_bootstrap)
             await broker.start()
@@ -68,8 +103,26 @@ async def serve_api(settings: Settings, *, migrate: bool) -> None:
                     broker, settings.firehose_topic, partitions=settings.firehose_partitions
                 )
             )
+            leases = make_leases(settings)
+            await leases.start()
+            stack.push_async_callback(leases.stop)
+            sides = make_sides(settings)
+            await sides.start()
+            stack.push_async_callback(sides.stop)
+            delivery = DeliveryServices(
+                settings.kafka_bootstrap,
+                leases,
+                sides,
+                capabilities=broker.capabilities,
+                config=delivery_config(settings),
+            )
         app = create_app(
-            settings, store, signal, sink, tweet_worker_id=random.randrange(MAX_WORKER_ID + 1)
+            settings,
+            store,
+            signal,
+            sink,
+            tweet_worker_id=random.randrange(MAX_WORKER_ID + 1),
+            delivery=delivery,
         )
         config = uvicorn.Config(
             app,
