@@ -30,9 +30,10 @@ QUIET_LOGGERS: Final[tuple[str, ...]] = ("kazoo.client", "aiokafka")
 """Third-party loggers that report every reconnect and rebalance step at INFO."""
 
 # Every attribute a LogRecord has before ``extra=`` adds its own; what is left
-# over on a record is a structured field.
+# over on a record is a structured field. uvicorn's ``color_message`` repeats
+# the message with terminal colour codes, so it is left out too.
 _RECORD_ATTRIBUTES: Final[frozenset[str]] = frozenset(
-    (*vars(logging.makeLogRecord({})), "message", "asctime", "taskName")
+    (*vars(logging.makeLogRecord({})), "message", "asctime", "taskName", "color_message")
 )
 
 

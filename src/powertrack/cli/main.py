@@ -157,6 +157,37 @@ def filter_node(
     )
 
 
+@app.command()
+def up(
+    rate: Annotated[
+        float, typer.Option("--rate", min=0.1, help="Synthetic tweets per second on the firehose.")
+    ] = 50.0,
+) -> None:
+    """Run everything in one process: broker, rule store, API and streams, Side A and
+    Side B filter nodes, and a firehose of synthetic tweets, with a demo account.
+
+    Embedded defaults (Tansu, SQLite, in-process leases) unless POWERTRACK_KAFKA_BOOTSTRAP,
+    POWERTRACK_DATABASE_URL or POWERTRACK_ZOOKEEPER_HOSTS point elsewhere. Ctrl-C stops it.
+    """
+    import asyncio
+
+    from powertrack.broker import BrokerError
+    from powertrack.cli.up import run_up
+    from powertrack.logs import configure_logging
+    from powertrack.settings import Settings
+    from powertrack.store import StoreUnavailableError
+
+    settings = Settings()
+    configure_logging(
+        "WARNING" if settings.log_level == "INFO" else settings.log_level, settings.log_json
+    )
+    try:
+        asyncio.run(run_up(settings, rate=rate))
+    except (BrokerError, StoreUnavailableError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
 def _add_stream_command() -> None:
     from powertrack.cli.stream import stream_command
 
