@@ -83,6 +83,17 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Seconds a slow client gets to take its disconnect message"
     )
 
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port a filter node serves /metrics, /healthz and /readyz on; unset, none "
+        "(the API serves them on its own port)",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Address a filter node's metrics server listens on"
+    )
+
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_json: bool = Field(default=False, description="One JSON object per log line")
 

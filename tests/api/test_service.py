@@ -131,6 +131,9 @@ async def test_openapi_documents_every_endpoint_and_error(api: Api) -> None:
         "/admin/accounts/{name}/passwords",
         "/admin/accounts/{name}/stack",
         "/admin/moves",
+        "/healthz",
+        "/readyz",
+        "/metrics",
         "/health",
     }
     assert _responses(schema, f"{pt}.json", "get") == {"200", "401", "404", "429", "503"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
@@ -16,10 +17,11 @@ from powertrack.api.errors import (
     too_large_response,
 )
 from powertrack.api.limits import BodySizeLimitMiddleware, MovingWindowRateLimiter
-from powertrack.api.routes import admin, health, powertrack, stacks, tweets, v2
+from powertrack.api.routes import admin, health, ops, powertrack, stacks, tweets, v2
 from powertrack.api.service import RulesService
 from powertrack.coordination.protocol import RuleChangeSignal
 from powertrack.firehose.sink import TweetSink
+from powertrack.metrics import Check, Metrics
 from powertrack.settings import Settings
 from powertrack.store.protocol import RuleStore
 
@@ -76,22 +78,32 @@ def create_app(
     *,
     tweet_worker_id: int = 0,
     delivery: DeliveryServices | None = None,
+    metrics: Metrics | None = None,
+    readiness: Mapping[str, Check] | None = None,
 ) -> FastAPI:
     """The API serving ``store``. The caller opens and closes the store and starts and
     stops the signal; ``signal`` is notified after every committed rule change.
     With ``tweet_sink`` (opened and closed by the caller) the API also takes posted
     tweets, with ids from snowflake worker ``tweet_worker_id``. With ``delivery`` it
-    also serves the streaming endpoints."""
+    also serves the streaming endpoints.
+
+    ``/metrics`` serves ``metrics`` (a registry of the app's own when None);
+    ``/readyz`` checks the store and each of ``readiness`` (e.g. the broker and
+    ZooKeeper)."""
     limiter = MovingWindowRateLimiter(settings.rule_requests_per_minute, RATE_WINDOW_S)
     app = _RulesApi(title="powertrack Rules API", version=__version__, description=_DESCRIPTION)
     app.state.powertrack = ApiState(settings, store, RulesService(store, limiter, signal))
+    metrics = metrics if metrics is not None else Metrics()
+    app.state.metrics = metrics
     install_error_handlers(app)
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes, render=too_large_response
     )
+    app.add_middleware(ops.RuleRequestMetrics, metrics=metrics)
     for module in (powertrack, v2, admin, health):
         app.include_router(module.router)
     app.include_router(stacks.router)
+    app.include_router(ops.create_router(metrics, {"rule_store": store.ping, **(readiness or {})}))
     if tweet_sink is not None:
         app.include_router(tweets.create_router(tweet_sink, worker_id=tweet_worker_id))
     if delivery is not None:

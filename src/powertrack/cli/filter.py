@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -10,13 +11,22 @@ import signal
 import socket
 
 from powertrack.broker import DEFAULT_FIREHOSE_TOPIC, BrokerError, KafkaBroker, Side
+from powertrack.broker.protocol import Broker
 from powertrack.cli.serve import make_signal
-from powertrack.coordination import CoordinationError, SideRegistry, ZooKeeperSideRegistry
+from powertrack.coordination import (
+    CoordinationError,
+    RuleChangeSignal,
+    SideRegistry,
+    ZooKeeperRuleChangeSignal,
+    ZooKeeperSideRegistry,
+)
 from powertrack.filter.node import FilterConfig, FilterNode
+from powertrack.filter.ops_server import ops_server
+from powertrack.metrics import Check, Metrics, broker_check, connected_check
 from powertrack.settings import Settings
-from powertrack.store import StoreUnavailableError, open_store, wait_until_ready
+from powertrack.store import RuleStore, StoreUnavailableError, open_store, wait_until_ready
 
-__all__ = ["node_id", "run_filter", "serve_filter"]
+__all__ = ["node_checks", "node_id", "run_filter", "serve_filter"]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +41,9 @@ async def serve_filter(
     config: FilterConfig,
     bootstrap: str,
     sides: SideRegistry | None = None,
+    *,
+    metrics_port: int | None = None,
+    metrics_host: str = "127.0.0.1",
 ) -> None:
     """Run a filter node with the configured store and signal until SIGTERM or SIGINT.
 
@@ -40,6 +53,9 @@ async def serve_filter(
     With ``sides`` (started and stopped by the caller) the node registers as a
     live node of its side once it has started, and deregisters when it stops,
     so streams read the other side's topic while this side has no live node.
+
+    With ``metrics_port`` the node serves ``/metrics``, ``/healthz`` and
+    ``/readyz`` on ``metrics_host``:``metrics_port`` while it runs.
     """
     broker = KafkaBroker(bootstrap)
     await broker.start()
@@ -49,20 +65,19 @@ async def serve_filter(
         rule_signal = make_signal(settings)
         await rule_signal.start()
         try:
-            node = FilterNode(config, store, broker, rule_signal)
+            metrics = Metrics(process=True) if metrics_port is not None else None
+            node = FilterNode(config, store, broker, rule_signal, metrics)
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, node.stop)
             name = node_id()
             try:
-                await node.start()
-                if sides is not None:
-                    await sides.register(config.side, name)
-                try:
-                    await node.run()
-                finally:
-                    if sides is not None:
-                        await sides.deregister(config.side, name)
+                async with contextlib.AsyncExitStack() as ops:
+                    if metrics is not None and metrics_port is not None:
+                        checks = node_checks(store, broker, rule_signal)
+                        server = ops_server(metrics_port, metrics, checks, host=metrics_host)
+                        await ops.enter_async_context(server)
+                    await _run_node(node, config.side, name, sides)
             finally:
                 for signum in (signal.SIGTERM, signal.SIGINT):
                     loop.remove_signal_handler(signum)
@@ -73,6 +88,25 @@ async def serve_filter(
         await broker.stop()
 
 
+async def _run_node(node: FilterNode, side: Side, name: str, sides: SideRegistry | None) -> None:
+    await node.start()
+    if sides is not None:
+        await sides.register(side, name)
+    try:
+        await node.run()
+    finally:
+        if sides is not None:
+            await sides.deregister(side, name)
+
+
+def node_checks(store: RuleStore, broker: Broker, signal: RuleChangeSignal) -> dict[str, Check]:
+    """A filter node's readiness: its rule store, its broker and, when it uses it, ZooKeeper."""
+    checks: dict[str, Check] = {"rule_store": store.ping, "broker": broker_check(broker)}
+    if isinstance(signal, ZooKeeperRuleChangeSignal):
+        checks["zookeeper"] = connected_check(lambda: signal.connected, "ZooKeeper")
+    return checks
+
+
 def run_filter(
     settings: Settings,
     side: Side,
@@ -81,11 +115,15 @@ def run_filter(
     bootstrap: str,
     firehose_topic: str = DEFAULT_FIREHOSE_TOPIC,
     group_id: str | None = None,
+    metrics_port: int | None = None,
+    metrics_host: str = "127.0.0.1",
 ) -> int:
     """Entry point of ``powertrack filter --side SIDE --stack STACK``; returns the exit status.
 
     ``bootstrap`` is the Kafka cluster's ``host:port[,...]``: a filter node
     joins a cluster other processes share, it never runs one of its own.
+    With ``metrics_port`` the node serves its metrics and probes on
+    ``metrics_host``:``metrics_port``.
     """
     config = FilterConfig(
         side=side,
@@ -99,12 +137,21 @@ def run_filter(
         # Side liveness only means something shared: in ZooKeeper, where the
         # API servers watch it. Without ZooKeeper streams read their preferred side.
         if not settings.zookeeper_hosts:
-            await serve_filter(settings, config, bootstrap)
+            await serve_filter(
+                settings, config, bootstrap, metrics_port=metrics_port, metrics_host=metrics_host
+            )
             return
         sides = ZooKeeperSideRegistry(settings.zookeeper_hosts, root=settings.zookeeper_root)
         await sides.start()
         try:
-            await serve_filter(settings, config, bootstrap, sides)
+            await serve_filter(
+                settings,
+                config,
+                bootstrap,
+                sides,
+                metrics_port=metrics_port,
+                metrics_host=metrics_host,
+            )
         finally:
             await sides.stop()
 

@@ -153,6 +153,8 @@ def filter_node(
             stack,
             bootstrap=bootstrap,
             firehose_topic=settings.firehose_topic,
+            metrics_port=settings.metrics_port,
+            metrics_host=settings.metrics_host,
         )
     )
 

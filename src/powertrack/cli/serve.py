@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ from powertrack.coordination import (
 from powertrack.delivery.connection import DeliveryConfig
 from powertrack.delivery.routes import DeliveryServices
 from powertrack.firehose.sink import TweetSink, firehose_sink
+from powertrack.metrics import Check, Metrics, broker_check, connected_check
 from powertrack.settings import Settings
 from powertrack.store import RuleStore, StoreUnavailableError, open_store, wait_until_ready
 from powertrack.store.ids import MAX_WORKER_ID
@@ -89,15 +91,25 @@ async def api_services(
 async def serve_api(settings: Settings, *, migrate: bool) -> None:
     """Serve the API until interrupted. With a Kafka bootstrap configured, the API
     also serves the customers' streams and takes posted tweets (``POST /2/tweets``)
-    onto the firehose."""
+    onto the firehose.
+
+    ``/readyz`` checks the store, the broker (when configured) and the
+    ZooKeeper session (when configured); ``/metrics`` serves this process's
+    metrics."""
+    metrics = Metrics(process=True)
     async with contextlib.AsyncExitStack() as stack:
         store, signal = await stack.enter_async_context(api_services(settings, migrate=migrate))
         sink: TweetSink | None = None
         delivery: DeliveryServices | None = None
+        readiness: dict[str, Check] = {}
+        if isinstance(signal, ZooKeeperRuleChangeSignal):
+            zookeeper = signal
+            readiness["zookeeper"] = connected_check(lambda: zookeeper.connected, "ZooKeeper")
         if settings.kafka_bootstrap:
             broker = KafkaBroker(settings.kafka_bootstrap)
             await broker.start()
             stack.push_async_callback(broker.stop)
+            readiness["broker"] = broker_check(broker)
             sink = await stack.enter_async_context(
                 firehose_sink(
                     broker, settings.firehose_topic, partitions=settings.firehose_partitions
@@ -114,7 +126,7 @@ async def serve_api(settings: Settings, *, migrate: bool) -> None:
                 leases,
                 sides,
                 capabilities=broker.capabilities,
-                config=delivery_config(settings),
+                config=dataclasses.replace(delivery_config(settings), metrics=metrics),
             )
         app = create_app(
             settings,
@@ -123,6 +135,8 @@ async def serve_api(settings: Settings, *, migrate: bool) -> None:
             sink,
             tweet_worker_id=random.randrange(MAX_WORKER_ID + 1),
             delivery=delivery,
+            metrics=metrics,
+            readiness=readiness,
         )
         config = uvicorn.Config(
             app,

@@ -17,6 +17,9 @@ socket.
 The lease and the source are released in ``finally`` whatever ends the
 connection (the client going away included): a connection that ended must not
 go on counting against its account's limit.
+
+With ``DeliveryConfig.metrics`` open connections are gauged by shape and every
+end is counted by reason (``powertrack.metrics.DISCONNECT_REASONS``).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from powertrack.api.responses import sent_now
 from powertrack.coordination.leases import Lease
 from powertrack.delivery.records import Delivered
 from powertrack.delivery.source import MatchSource, SourceOptions
+from powertrack.metrics import Metrics
 
 __all__ = [
     "KEEPALIVE",
@@ -77,6 +81,8 @@ class DeliveryConfig:
     slow_grace_seconds: float = 5.0
     """How long a slow client is given to take the disconnect message."""
     source: SourceOptions = field(default_factory=SourceOptions)
+    metrics: Metrics | None = field(default=None, compare=False, repr=False)
+    """Where connections are counted, if anywhere."""
 
 
 class Shape(enum.Enum):
@@ -155,6 +161,7 @@ class StreamConnection(Response):
         self._ready = asyncio.Event()
         self._slow = asyncio.Event()
         self._ending: Ending | None = None
+        self._lease_lost = False
         self._closed = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -166,16 +173,33 @@ class StreamConnection(Response):
         writer = asyncio.create_task(self._write(send), name="stream-writer")
         gone = asyncio.create_task(_client_gone(receive), name="stream-disconnect")
         stalled = asyncio.create_task(self._stalled(), name="stream-stalled")
+        metrics = self._config.metrics
+        if metrics is not None:
+            metrics.connection_opened(self._shape.value)
         try:
             await asyncio.wait({writer, gone, stalled}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for task in (writer, gone, stalled, *tasks):
                 task.cancel()
             results = await asyncio.gather(writer, gone, stalled, *tasks, return_exceptions=True)
+            if metrics is not None:
+                metrics.connection_closed(self._shape.value, self._reason(results[0], gone))
             await self.close()
         for result in results:
             if isinstance(result, Exception) and not isinstance(result, OSError):
                 log.error("stream connection failed", exc_info=result)
+
+    def _reason(self, written: object, gone: asyncio.Task[None]) -> str:
+        # The server's reasons first: a client that leaves once told why was ended by them.
+        if self._lease_lost:
+            return "lease_lost"
+        if self._ending is Ending.SLOW:
+            return "slow_reader"
+        if self._ending is Ending.REPLAY_COMPLETE:
+            return "replay_complete"
+        if (gone.done() and not gone.cancelled()) or isinstance(written, OSError):
+            return "client_gone"
+        return "operational"
 
     async def close(self) -> None:
         """Stop reading and give the lease back; later calls do nothing."""
@@ -221,6 +245,7 @@ class StreamConnection(Response):
         await self._lease.lost.wait()
         # The slot may be someone else's by now; the stream must not outlive it.
         log.warning("lease of %s lost; disconnecting", self._lease.holder)
+        self._lease_lost = True
         if self._ending is None:
             self._ending = Ending.OPERATIONAL
         self._ready.set()

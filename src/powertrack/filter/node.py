@@ -28,6 +28,8 @@ its headers; it is counted and the node goes on. A publish that fails after
 the producer's own retries is sent again, with a growing delay, until it is
 acknowledged or the node stops: its offset is not committed meanwhile.
 
+With ``metrics`` the node also counts into Prometheus (powertrack/metrics.py).
+
 The node never needs idempotent producers, transactions or
 ``offsets_for_times``: the embedded broker has none of them.
 """
@@ -61,6 +63,7 @@ from powertrack.filter.offsets import OffsetTracker
 from powertrack.filter.output import dead_letter_headers
 from powertrack.filter.records import Publish, match_publishes, match_streams, parse_tweet
 from powertrack.filter.stack import StackRules, StackView
+from powertrack.metrics import Metrics, NodeMetrics
 from powertrack.store.errors import StoreError
 from powertrack.store.protocol import RuleStore
 from powertrack.tweets.errors import TweetFormatError
@@ -87,9 +90,11 @@ class FilterNode:
         store: RuleStore,
         broker: Broker,
         signal: RuleChangeSignal | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.config = config
         self.counters = FilterCounters()
+        self.metrics = NodeMetrics(metrics, config.side, config.stack)
         self._broker = broker
         self._store = store
         self._handoff = Handoff(config.side, config.stack)
@@ -172,6 +177,8 @@ class FilterNode:
             await self._producer.stop()
             raise
         self._spawn(self._follow(), "filter-streams")
+        view, topic = (lambda: self._stack.view), self.config.firehose_topic
+        self._spawn(self.metrics.sample(self._consumer, topic, view, self._store), "metrics")
         logger.info(
             "Filter node side %s stack %s: %s as group %s",
             self.config.side,
@@ -354,12 +361,14 @@ class FilterNode:
             }
         publishes = match_publishes(rules, record, document, tweet, by_stream)
         self.counters.matches += len(publishes)
+        self.metrics.tweet(record.timestamp, len(publishes))
         self._track(partition, offset, len(publishes))
         return publishes
 
     def _dead_letter(self, record: _Record, error: str) -> list[Publish]:
         partition, offset = record.partition, record.offset
         self.counters.dead_letters += 1
+        self.metrics.dead_letter()
         logger.warning("Firehose %d@%d goes to the dead letters: %s", partition, offset, error)
         headers = dead_letter_headers(error, partition, offset)
         value = record.value if record.value is not None else b""
@@ -397,6 +406,7 @@ class FilterNode:
             return
         if publish.match:
             self.counters.published += 1
+            self.metrics.published(publish.topic)
         self._tracker.acknowledge(publish.partition, publish.offset)
         self._acked.set()
 
