@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
 import logging
 import signal
 import sys
@@ -22,12 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped, unused-ignore]
 
 from powertrack import Tweet
 from powertrack.broker import KafkaBroker
 from powertrack.filter import FilterConfig, FilterNode
-from powertrack.filter import node as node_module
 from powertrack.firehose.sink import kafka_tweet_sink
 from powertrack.store import SQLiteRuleStore
 
@@ -142,12 +139,10 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     if args.command == "node":
-        config = FilterConfig(**orjson.loads(args.config))
+        fields = orjson.loads(args.config)
         if args.fetch_max_wait_ms is not None:
-            # FilterConfig has no such setting; the node builds its consumer
-            # from this module attribute.
-            consumer = functools.partial(AIOKafkaConsumer, fetch_max_wait_ms=args.fetch_max_wait_ms)
-            setattr(node_module, "AIOKafkaConsumer", consumer)  # noqa: B010
+            fields["fetch_max_wait_ms"] = args.fetch_max_wait_ms
+        config = FilterConfig(**fields)
         asyncio.run(run_node(args.bootstrap, args.database, config))
         return
     tweets = [line for line in args.tweets.read_bytes().splitlines() if line]

@@ -167,6 +167,7 @@ class FilterNode:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.config.max_batch,
+            fetch_max_wait_ms=self.config.fetch_max_wait_ms,
             session_timeout_ms=self.config.session_timeout_ms,
             heartbeat_interval_ms=self.config.heartbeat_interval_ms,
         )
