@@ -28,6 +28,7 @@ class Match(NamedTuple):
     partition: int
     offset: int
     matched_at_ms: int
+    catch_up: bool = False
 
 
 def now_ms() -> int:
@@ -84,7 +85,9 @@ async def publish(bootstrap: str, topic: str, matches: Sequence[Match]) -> None:
     await producer.start()
     try:
         for m in matches:
-            headers = match_headers(str(m.tweet_id), m.partition, m.offset, m.matched_at_ms)
+            headers = match_headers(
+                str(m.tweet_id), m.partition, m.offset, m.matched_at_ms, catch_up=m.catch_up
+            )
             value = b'{"id":%d,"matching_rules":[]}' % m.tweet_id
             await producer.send_and_wait(
                 topic, value=value, headers=headers, timestamp_ms=m.matched_at_ms, partition=0

@@ -193,6 +193,30 @@ async def test_failover_mid_stream_has_no_gap_and_no_duplicate(kafka_bootstrap: 
     assert last is not None
 
 
+async def test_catch_up_matches_arriving_after_newer_ones_are_delivered(
+    kafka_bootstrap: str,
+) -> None:
+    # A stack move: the new stack's main loop publishes partition 0 from offset
+    # 10, then its catch-up publishes offsets 5 to 9 (the range between the old
+    # stack's cut and the new stack's start), behind the newer matches.
+    account = new_account()
+    topics = await create_topics(kafka_bootstrap, account)
+    sides = await registry("A")
+    start = now_ms()
+    live = [Match(1000 + offset, 0, offset, start + offset) for offset in range(10, 14)]
+    caught_up = [
+        Match(2000 + offset, 0, offset, start + 20 + offset, catch_up=True)
+        for offset in range(5, 10)
+    ]
+    async with _source(kafka_bootstrap, account, StartAt.live(), sides) as source:
+        # A catch-up match the live loop already delivered is still dropped.
+        again = Match(live[0].tweet_id, 0, 7, start + 40, catch_up=True)
+        await publish(kafka_bootstrap, topics["A"], [*live, *caught_up, again])
+        items = await take(source, len(live) + len(caught_up))
+        assert ids(items) == [m.tweet_id for m in [*live, *caught_up]]
+        await assert_quiet(source, 0.5)
+
+
 async def test_a_cursor_of_another_stream_or_past_the_end_is_refused(
     kafka_bootstrap: str,
 ) -> None:

@@ -143,3 +143,10 @@ def test_dead_letter_headers_carry_the_error_cut_short() -> None:
     assert len(error) <= 1024
     assert header(headers, "firehose_partition") == b"1"
     assert header(headers, "firehose_offset") == b"2"
+
+
+def test_catch_up_matches_are_marked() -> None:
+    from powertrack.filter.output import CATCH_UP, header, match_headers
+
+    assert header(match_headers("1", 0, 5, 7, catch_up=True), CATCH_UP) == b"1"
+    assert header(match_headers("1", 0, 5, 7), CATCH_UP) is None

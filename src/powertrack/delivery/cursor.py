@@ -162,6 +162,11 @@ class Progress:
             return False
         return tweet_id not in self._recent_set
 
+    def is_new_tweet(self, tweet_id: int) -> bool:
+        """Whether ``tweet_id`` was not delivered recently: the only test for a stack
+        move's catch-up matches, which arrive after newer ones of their partition."""
+        return tweet_id not in self._recent_set
+
     def delivered(self, tweet_id: int, partition: int, offset: int) -> None:
         """Record that the match of ``tweet_id`` at ``partition``/``offset`` went out."""
         if offset > self._positions.get(partition, -1):

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from powertrack.broker.topics import Side
 from powertrack.filter.output import (
+    CATCH_UP,
     FIREHOSE_OFFSET,
     FIREHOSE_PARTITION,
     MATCHED_AT,
@@ -21,6 +22,7 @@ __all__ = [
     "InvalidCursorError",
     "InvalidStartError",
     "MatchHeaders",
+    "is_catch_up",
     "read_match_headers",
 ]
 
@@ -74,3 +76,8 @@ def read_match_headers(headers: Sequence[tuple[str, bytes]]) -> MatchHeaders | N
         except ValueError:
             return None
     return MatchHeaders(*values)
+
+
+def is_catch_up(headers: Sequence[tuple[str, bytes]]) -> bool:
+    """Whether a match was published by a stack move's catch-up."""
+    return header(headers, CATCH_UP) == b"1"

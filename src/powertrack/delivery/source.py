@@ -55,6 +55,7 @@ from powertrack.delivery.records import (
     Delivered,
     InvalidCursorError,
     InvalidStartError,
+    is_catch_up,
     read_match_headers,
 )
 from powertrack.delivery.timeindex import offset_for_time
@@ -296,7 +297,10 @@ class MatchSource:
             and not progress.covers(partition)
         ):
             return None
-        if not progress.is_new(tweet_id, partition, offset):
+        if is_catch_up(record.headers):
+            if not progress.is_new_tweet(tweet_id):
+                return None
+        elif not progress.is_new(tweet_id, partition, offset):
             return None
         progress.delivered(tweet_id, partition, offset)
         self._count += 1

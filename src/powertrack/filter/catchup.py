@@ -186,7 +186,8 @@ def _publishes(rules: StackView, record: Any, account: int) -> list[Publish]:
         for stream, matched in match_streams(rules, tweet).items()
         if rules.accounts.get(stream) == account
     }
-    return match_publishes(rules, record, document, tweet, by_stream)
+    # Marked: these reach the topic after newer matches of the same partition.
+    return match_publishes(rules, record, document, tweet, by_stream, catch_up=True)
 
 
 async def read_range(

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import orjson
 
 __all__ = [
+    "CATCH_UP",
     "DEAD_LETTER_ERROR",
     "FIREHOSE_OFFSET",
     "FIREHOSE_PARTITION",
@@ -46,6 +47,9 @@ FIREHOSE_PARTITION = "firehose_partition"
 FIREHOSE_OFFSET = "firehose_offset"
 MATCHED_AT = "matched_at"
 DEAD_LETTER_ERROR = "error"
+CATCH_UP = "catch_up"
+"""Marks a match a stack move's catch-up published after newer matches of its
+firehose partition: readers must not take its offset as out of date."""
 
 # Kafka headers are short; an error message is cut to this many bytes.
 _MAX_ERROR_BYTES = 1024
@@ -114,15 +118,21 @@ def _reencoded(body: bytes, fmt: TweetFormat, matching: list[dict[str, Any]]) ->
     return orjson.dumps(document)
 
 
-def match_headers(tweet_id: str, partition: int, offset: int, matched_at_ms: int) -> Headers:
+def match_headers(
+    tweet_id: str, partition: int, offset: int, matched_at_ms: int, *, catch_up: bool = False
+) -> Headers:
     """Headers of a published match: the tweet, where it sat on the firehose
-    (so a duplicate can be traced to its source) and when it matched (ms)."""
-    return [
+    (so a duplicate can be traced to its source) and when it matched (ms); a
+    stack move's catch-up marks its matches with ``catch_up``."""
+    headers = [
         (TWEET_ID, tweet_id.encode("ascii", "replace")),
         (FIREHOSE_PARTITION, str(partition).encode("ascii")),
         (FIREHOSE_OFFSET, str(offset).encode("ascii")),
         (MATCHED_AT, str(matched_at_ms).encode("ascii")),
     ]
+    if catch_up:
+        headers.append((CATCH_UP, b"1"))
+    return headers
 
 
 def dead_letter_headers(error: str, partition: int, offset: int) -> Headers:

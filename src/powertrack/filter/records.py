@@ -76,13 +76,17 @@ def match_publishes(
     document: dict[str, Any],
     tweet: Tweet,
     by_stream: dict[int, list[MatchedRule]],
+    *,
+    catch_up: bool = False,
 ) -> list[Publish]:
     """One match record per stream of ``by_stream``, to the stream's topic."""
     if not by_stream:
         return []
     partition, offset = record.partition, record.offset
     fmt = tweet_format(document)
-    headers = match_headers(tweet.id, partition, offset, time.time_ns() // 1_000_000)
+    headers = match_headers(
+        tweet.id, partition, offset, time.time_ns() // 1_000_000, catch_up=catch_up
+    )
     key = tweet.id.encode("utf-8")
     return [
         Publish(
