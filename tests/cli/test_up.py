@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import orjson
 import pytest
+
+from tests.mysql import mysql_admin
 
 START_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 60.0
@@ -34,7 +38,8 @@ def _read_banner(process: subprocess.Popen[str]) -> dict[str, str]:
         line = process.stdout.readline()
         if not line:
             if process.poll() is not None:
-                pytest.fail(f"powertrack up exited with {process.returncode}")
+                errors = process.stderr.read() if process.stderr else ""
+                pytest.fail(f"powertrack up exited with {process.returncode}:\n{errors[-3000:]}")
             continue
         key, _, value = line.strip().partition(": ")
         values[key] = value
@@ -43,10 +48,36 @@ def _read_banner(process: subprocess.Popen[str]) -> dict[str, str]:
     pytest.fail("powertrack up printed no banner")
 
 
-def test_up_serves_matches_to_a_stream_and_stops_cleanly(tmp_path: Path) -> None:
+@pytest.fixture(params=["embedded", "services"])
+def services_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """No addresses (Tansu, SQLite, in-process leases), or real services: a Kafka-
+    protocol broker of its own, MariaDB and ZooKeeper."""
+    if request.param == "embedded":
+        yield {}
+        return
+    database = f"powertrack_up_{secrets.token_hex(4)}"
+    try:
+        yield {
+            "POWERTRACK_KAFKA_BOOTSTRAP": request.getfixturevalue("kafka_bootstrap"),
+            "POWERTRACK_DATABASE_URL": f"mysql://root@127.0.0.1:3306/{database}",
+            "POWERTRACK_ZOOKEEPER_HOSTS": request.getfixturevalue("zookeeper_hosts"),
+            "POWERTRACK_ZOOKEEPER_ROOT": f"/{database}",
+            "POWERTRACK_FIREHOSE_TOPIC": f"firehose-{database}",
+        }
+    finally:
+        admin = mysql_admin()
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
+        admin.close()
+
+
+def test_up_serves_matches_to_a_stream_and_stops_cleanly(
+    tmp_path: Path, services_env: dict[str, str]
+) -> None:
     port = _free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("POWERTRACK_")}
     env |= {"POWERTRACK_API_PORT": str(port), "POWERTRACK_FIREHOSE_PARTITIONS": "2"}
+    env |= services_env
     process = subprocess.Popen(
         [sys.executable, "-m", "powertrack", "up", "--rate", "200"],
         cwd=tmp_path,

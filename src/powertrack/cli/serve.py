@@ -30,7 +30,13 @@ from powertrack.delivery.routes import DeliveryServices
 from powertrack.firehose.sink import TweetSink, firehose_sink
 from powertrack.metrics import Check, Metrics, broker_check, connected_check
 from powertrack.settings import Settings
-from powertrack.store import RuleStore, StoreUnavailableError, open_store, wait_until_ready
+from powertrack.store import (
+    RuleStore,
+    StoreUnavailableError,
+    migrate_when_ready,
+    open_store,
+    wait_until_ready,
+)
 from powertrack.store.ids import MAX_WORKER_ID
 
 log = logging.getLogger(__name__)
@@ -75,9 +81,10 @@ async def api_services(
     """Open the store (migrating it when asked) and start the signal; close both after."""
     store = open_store(settings.database_url)
     try:
-        await wait_until_ready(store, settings.database_wait_timeout)
         if migrate:
-            await store.migrate()
+            await migrate_when_ready(store, settings.database_wait_timeout)
+        else:
+            await wait_until_ready(store, settings.database_wait_timeout)
         signal = make_signal(settings)
         await signal.start()
         try:
@@ -170,7 +177,6 @@ async def migrate_store(settings: Settings) -> int:
     """Apply the schema migrations; return the schema version."""
     store = open_store(settings.database_url)
     try:
-        await wait_until_ready(store, settings.database_wait_timeout)
-        return await store.migrate()
+        return await migrate_when_ready(store, settings.database_wait_timeout)
     finally:
         await store.close()

@@ -41,7 +41,7 @@ from powertrack.firehose.generate import generate
 from powertrack.firehose.sink import firehose_sink
 from powertrack.samples import sample_rules_path
 from powertrack.settings import Settings
-from powertrack.store import NotFoundError, RuleStore, open_store, wait_until_ready
+from powertrack.store import NotFoundError, RuleStore, migrate_when_ready, open_store
 from powertrack.store.ids import MAX_WORKER_ID, RuleIdGenerator
 from powertrack.store.models import NewRule
 
@@ -180,8 +180,7 @@ async def run_up(
 
         store = open_store(settings.database_url)
         stack.push_async_callback(store.close)
-        await wait_until_ready(store, settings.database_wait_timeout)
-        await store.migrate()
+        await migrate_when_ready(store, settings.database_wait_timeout)
         demo = await ensure_demo(store)
 
         rule_signal = make_signal(settings)

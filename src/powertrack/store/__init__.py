@@ -34,7 +34,7 @@ from powertrack.store.models import (
 )
 from powertrack.store.mysql import DEFAULT_PORT, MySQLRuleStore
 from powertrack.store.protocol import RuleStore
-from powertrack.store.ready import wait_until_ready
+from powertrack.store.ready import migrate_when_ready, wait_until_ready
 from powertrack.store.sqlite import SQLiteRuleStore
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "StoredRule",
     "Stream",
     "UpdateOp",
+    "migrate_when_ready",
     "open_store",
     "wait_until_ready",
 ]

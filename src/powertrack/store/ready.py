@@ -12,7 +12,7 @@ from tenacity import (
 from powertrack.store.errors import StoreUnavailableError
 from powertrack.store.protocol import RuleStore
 
-__all__ = ["wait_until_ready"]
+__all__ = ["migrate_when_ready", "wait_until_ready"]
 
 
 async def wait_until_ready(store: RuleStore, timeout: float) -> None:
@@ -31,3 +31,22 @@ async def wait_until_ready(store: RuleStore, timeout: float) -> None:
     async for attempt in retrying:
         with attempt:
             await store.ping()
+
+
+async def migrate_when_ready(store: RuleStore, timeout: float) -> int:
+    """Apply the migrations as soon as the database answers, for at most ``timeout``
+    seconds; return the schema version.
+
+    Unlike :func:`wait_until_ready` this does not ping first: a MySQL database
+    that does not exist yet fails a ping, and migrating is what creates it.
+    """
+    retrying = AsyncRetrying(
+        stop=stop_after_delay(timeout),
+        wait=wait_exponential(multiplier=0.05, max=2.0),
+        retry=retry_if_exception_type(StoreUnavailableError),
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
+            return await store.migrate()
+    raise AssertionError("unreachable: tenacity reraises the last error")
