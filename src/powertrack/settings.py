@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         description="host:port[,host:port...] of a Kafka cluster; unset, powertrack starts "
         "the embedded Tansu broker",
     )
+    kafka_fetch_max_wait_ms: int = Field(
+        default=500,
+        ge=0,
+        description="How long the broker may hold a fetch of filter nodes and streams "
+        "for more records: lower means less latency and more requests",
+    )
     firehose_topic: str = Field(default="firehose", pattern=r"^[A-Za-z0-9._-]{1,249}$")
     firehose_partitions: int = Field(default=8, ge=1, le=1024)
 

@@ -130,6 +130,7 @@ def run_filter(
         stack=stack,
         group_id=group_id,
         rule_poll_interval=settings.rule_poll_interval,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         firehose_topic=firehose_topic,
     )
 

@@ -27,6 +27,7 @@ from powertrack.coordination import (
 )
 from powertrack.delivery.connection import DeliveryConfig
 from powertrack.delivery.routes import DeliveryServices
+from powertrack.delivery.source import SourceOptions
 from powertrack.firehose.sink import TweetSink, firehose_sink
 from powertrack.metrics import Check, Metrics, broker_check, connected_check
 from powertrack.settings import Settings
@@ -64,6 +65,7 @@ def delivery_config(settings: Settings) -> DeliveryConfig:
         buffer_records=settings.stream_buffer_records,
         full_buffer_seconds=settings.stream_full_buffer_seconds,
         slow_grace_seconds=settings.stream_slow_grace_seconds,
+        source=SourceOptions(fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms),
     )
 
 

@@ -225,6 +225,7 @@ async def run_up(
                     side=side,
                     firehose_topic=settings.firehose_topic,
                     rule_poll_interval=settings.rule_poll_interval,
+                    fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
                 ),
                 store,
                 broker,

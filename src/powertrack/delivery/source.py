@@ -139,6 +139,9 @@ class SourceOptions:
     dedupe_window: int = DEFAULT_DEDUPE_WINDOW
     poll_timeout_ms: int = 500
     """Longest wait for records; also the delay before a failover is noticed."""
+    fetch_max_wait_ms: int = 500
+    """How long the broker may hold a fetch for more records (latency against
+    requests: every connection has its own consumer)."""
 
 
 class MatchSource:
@@ -220,6 +223,7 @@ class MatchSource:
             bootstrap_servers=self._bootstrap,
             group_id=None,
             enable_auto_commit=False,
+            fetch_max_wait_ms=self._options.fetch_max_wait_ms,
             # Only reached when retention removed the records asked for.
             auto_offset_reset="earliest",
         )
