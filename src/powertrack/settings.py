@@ -42,6 +42,13 @@ class Settings(BaseSettings):
         "reach filter nodes by polling alone",
     )
     zookeeper_root: str = "/powertrack"
+    zookeeper_session_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds of ZooKeeper session: how long a killed filter node's side "
+        "stays healthy and a dead API server's leases stay held (the server bounds it: "
+        "2 to 20 ticks)",
+    )
 
     kafka_bootstrap: str | None = Field(
         default=None,

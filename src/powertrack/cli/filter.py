@@ -142,7 +142,11 @@ def run_filter(
                 settings, config, bootstrap, metrics_port=metrics_port, metrics_host=metrics_host
             )
             return
-        sides = ZooKeeperSideRegistry(settings.zookeeper_hosts, root=settings.zookeeper_root)
+        sides = ZooKeeperSideRegistry(
+            settings.zookeeper_hosts,
+            root=settings.zookeeper_root,
+            session_timeout=settings.zookeeper_session_timeout,
+        )
         await sides.start()
         try:
             await serve_filter(

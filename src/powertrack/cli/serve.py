@@ -47,14 +47,22 @@ def make_leases(settings: Settings) -> LeaseManager:
     """Connection leases in ZooKeeper when configured (every server shares the
     limits), else in-process (one server)."""
     if settings.zookeeper_hosts:
-        return ZooKeeperLeaseManager(settings.zookeeper_hosts, root=settings.zookeeper_root)
+        return ZooKeeperLeaseManager(
+            settings.zookeeper_hosts,
+            root=settings.zookeeper_root,
+            session_timeout=settings.zookeeper_session_timeout,
+        )
     return LocalLeaseManager()
 
 
 def make_sides(settings: Settings) -> SideRegistry:
     """Side liveness in ZooKeeper when configured, else in-process."""
     if settings.zookeeper_hosts:
-        return ZooKeeperSideRegistry(settings.zookeeper_hosts, root=settings.zookeeper_root)
+        return ZooKeeperSideRegistry(
+            settings.zookeeper_hosts,
+            root=settings.zookeeper_root,
+            session_timeout=settings.zookeeper_session_timeout,
+        )
     return LocalSideRegistry()
 
 
@@ -72,7 +80,11 @@ def delivery_config(settings: Settings) -> DeliveryConfig:
 def make_signal(settings: Settings) -> RuleChangeSignal:
     """ZooKeeper when configured (several processes), else an in-process signal."""
     if settings.zookeeper_hosts:
-        return ZooKeeperRuleChangeSignal(settings.zookeeper_hosts, root=settings.zookeeper_root)
+        return ZooKeeperRuleChangeSignal(
+            settings.zookeeper_hosts,
+            root=settings.zookeeper_root,
+            session_timeout=settings.zookeeper_session_timeout,
+        )
     return LocalRuleChangeSignal()
 
 
