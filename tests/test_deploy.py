@@ -159,7 +159,7 @@ def test_compose_images(compose: Doc) -> None:
     services = compose["services"]
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["zookeeper"]["image"].startswith("zookeeper:")
-    # MariaDB, not MySQL: migration 2 uses ADD COLUMN IF NOT EXISTS.
+    # MariaDB: the MySQL-compatible server the store's contract suite runs on.
     assert services["mariadb"]["image"].startswith("mariadb:")
     for name in POWERTRACK_SERVICES:
         assert services[name]["build"]["dockerfile"] == "deploy/Dockerfile"

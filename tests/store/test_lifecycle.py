@@ -250,3 +250,27 @@ def test_open_store_reads_mysql_urls() -> None:
 def test_open_store_refuses_bad_urls(url: str) -> None:
     with pytest.raises(ValueError, match="URL"):
         open_store(url)
+
+
+async def test_a_migration_interrupted_after_its_column_was_added_is_rerun(
+    backend: Backend,
+) -> None:
+    # MySQL commits each DDL statement on its own: a migration can add its
+    # column and die before it is recorded. The re-run must then go through.
+    store = backend.fresh()
+    assert await store.migrate() == LATEST
+    stream = await new_stream(store)
+    if backend.name == "sqlite":
+        assert isinstance(store, SQLiteRuleStore)
+        with sqlite3.connect(store.path) as connection:
+            connection.execute("DELETE FROM schema_migrations WHERE version >= 2")
+    else:
+        assert isinstance(store, MySQLRuleStore)
+        admin = pymysql.connect(
+            host=store.host, port=store.port, user="root", database=store.database, autocommit=True
+        )
+        with admin.cursor() as cursor:
+            cursor.execute("DELETE FROM schema_migrations WHERE version >= 2")
+        admin.close()
+    assert await store.migrate() == LATEST
+    assert (await store.get_stream_by_id(stream.id)).stack == "main"

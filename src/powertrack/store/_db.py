@@ -94,6 +94,11 @@ class Dialect(ABC):
     def from_db_time(self, value: Any) -> datetime:
         """A stored time as a timezone-aware UTC datetime."""
 
+    def already_applied(self, exc: BaseException) -> bool:
+        """Whether a migration statement failed only because its change is already
+        there (a column added before an interrupted migration was recorded)."""
+        return False
+
     @abstractmethod
     def lock_migrations(self, tx: Tx) -> None:
         """Keep other processes from migrating until :meth:`unlock_migrations`."""

@@ -193,12 +193,10 @@ _V1_SQLITE = (
 )
 
 # A stream belongs to one stack: the set of filter nodes that match its rules,
-# so a busy customer can be given nodes of its own. SQLite has no ADD COLUMN IF
-# NOT EXISTS, but its migrations run in one transaction and are never re-run
-# half-applied; the MySQL form is MariaDB's, safe to run again.
-_V2_MYSQL = (
-    "ALTER TABLE streams ADD COLUMN IF NOT EXISTS stack VARCHAR(64) NOT NULL DEFAULT 'main'",
-)
+# so a busy customer can be given nodes of its own. Neither SQLite nor MySQL 8
+# has ADD COLUMN IF NOT EXISTS: a re-run that meets the column counts it as
+# applied (Dialect.already_applied).
+_V2_MYSQL = ("ALTER TABLE streams ADD COLUMN stack VARCHAR(64) NOT NULL DEFAULT 'main'",)
 
 _V2_SQLITE = (
     "ALTER TABLE streams ADD COLUMN stack TEXT NOT NULL DEFAULT 'main' CHECK (length(stack) <= 64)",

@@ -41,6 +41,10 @@ def _quote_name(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
+_DUPLICATE_COLUMN = 1060
+"""ER_DUP_FIELDNAME."""
+
+
 class _MySQL(Dialect):
     name: ClassVar[DialectName] = "mysql"
     begin_write: ClassVar[str] = "START TRANSACTION"
@@ -63,6 +67,11 @@ class _MySQL(Dialect):
     @property
     def description(self) -> str:
         return f"MySQL database {self.database!r} at {self.host}:{self.port}"
+
+    def already_applied(self, exc: BaseException) -> bool:
+        # MySQL 8 has no ADD COLUMN IF NOT EXISTS (MariaDB has): a column
+        # migration re-run after an interruption meets its own column instead.
+        return isinstance(exc, pymysql.err.MySQLError) and exc.args[:1] == (_DUPLICATE_COLUMN,)
 
     def connect(self) -> Connection:
         return self.connect_to(self.database)

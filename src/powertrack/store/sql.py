@@ -96,7 +96,11 @@ class SQLRuleStore:
                 if migration.version in applied:
                     continue
                 for statement in migration.statements(dialect.name):
-                    tx.execute(statement)
+                    try:
+                        tx.execute(statement)
+                    except Exception as exc:
+                        if not dialect.already_applied(exc):
+                            raise
                 tx.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (migration.version, migration.name, dialect.to_db_time(_rows.now())),

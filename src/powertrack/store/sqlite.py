@@ -43,6 +43,9 @@ class _SQLite(Dialect):
     def description(self) -> str:
         return f"SQLite database {self.path}"
 
+    def already_applied(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.OperationalError) and "duplicate column name" in str(exc)
+
     def connect(self) -> Connection:
         connection = sqlite3.connect(
             self.path, timeout=_BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
