@@ -20,29 +20,20 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from kazoo.client import KazooClient, KazooState
+from kazoo.client import KazooState
 from kazoo.exceptions import (
-    ConnectionLoss,
     KazooException,
     NoNodeError,
-    OperationTimeoutError,
-    SessionExpiredError,
 )
 from kazoo.handlers.threading import KazooTimeoutError
-from kazoo.retry import KazooRetry
 
 from powertrack.coordination.errors import CoordinationError, CoordinationUnavailableError
+from powertrack.coordination.kazoo_client import UNAVAILABLE, shut_down, start_client
 from powertrack.coordination.memory import ChangeBroadcast
 
 __all__ = ["ZooKeeperRuleChangeSignal"]
 
 logger = logging.getLogger(__name__)
-
-_UNAVAILABLE = (KazooTimeoutError, ConnectionLoss, OperationTimeoutError, SessionExpiredError)
-# Reconnection backs off up to this many seconds between attempts: kazoo's own
-# default grows to an hour, which would leave a node deaf long after ZooKeeper
-# has come back.
-_MAX_RECONNECT_DELAY = 2.0
 
 
 class ZooKeeperRuleChangeSignal:
@@ -95,21 +86,9 @@ class ZooKeeperRuleChangeSignal:
         """
         if self._client is not None:
             return
-        try:
-            client = KazooClient(
-                hosts=self._hosts,
-                timeout=self._session_timeout,
-                connection_retry=KazooRetry(max_tries=-1, max_delay=_MAX_RECONNECT_DELAY),
-            )
-        except (KazooException, ValueError) as exc:
-            raise CoordinationError(f"Bad ZooKeeper hosts {self._hosts!r}: {exc}") from exc
-        try:
-            # On a time-out kazoo stops and closes the client itself.
-            await asyncio.to_thread(client.start, self._timeout)
-        except KazooTimeoutError as exc:
-            raise CoordinationUnavailableError(
-                f"Could not connect to ZooKeeper at {self._hosts} within {self._timeout} s"
-            ) from exc
+        client = await start_client(
+            self._hosts, timeout=self._timeout, session_timeout=self._session_timeout
+        )
         self._client = client
         self._suspended = False
         self._broadcast.open()
@@ -126,7 +105,7 @@ class ZooKeeperRuleChangeSignal:
         client, self._client = self._client, None
         self._broadcast.close()
         if client is not None:
-            await asyncio.to_thread(_shut_down, client)
+            await asyncio.to_thread(shut_down, client)
 
     async def notify(self) -> None:
         """Bump the counter; every watcher, in any process, wakes.
@@ -144,7 +123,7 @@ class ZooKeeperRuleChangeSignal:
             )
         try:
             await asyncio.to_thread(self._bump, client)
-        except _UNAVAILABLE as exc:
+        except UNAVAILABLE as exc:
             raise CoordinationUnavailableError(
                 f"Could not signal a rule change through ZooKeeper at {self._hosts}: {exc!r}"
             ) from exc
@@ -202,10 +181,3 @@ class ZooKeeperRuleChangeSignal:
 
         client.add_listener(on_state)
         client.DataWatch(self._path, on_data)
-
-
-def _shut_down(client: Any) -> None:
-    try:
-        client.stop()
-    finally:
-        client.close()
