@@ -8,7 +8,6 @@ filter nodes share it in an embedded run.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
@@ -19,56 +18,19 @@ from powertrack.coordination import (
     RuleChangeSignal,
     ZooKeeperRuleChangeSignal,
 )
+from tests.coordination.zk_helpers import Cluster, scenario_runner
 
 WAIT = 10.0  # generous: only a broken signal takes this long
 QUIET = 0.3  # how long "nothing more arrives" is watched for
 
 
-class Cluster:
-    def __init__(self, make: Callable[[], RuleChangeSignal]) -> None:
-        self._make = make
-        self._members: list[RuleChangeSignal] = []
-
-    async def member(self) -> RuleChangeSignal:
-        signal = self._make()
-        await signal.start()
-        self._members.append(signal)
-        return signal
-
-    async def close(self) -> None:
-        for signal in self._members:
-            await signal.stop()
-
-
-Scenario = Callable[[Cluster], Coroutine[Any, Any, None]]
+Scenario = Callable[[Cluster[RuleChangeSignal]], Coroutine[Any, Any, None]]
 
 
 @pytest.fixture(params=["local", "zookeeper"])
 def run(request: pytest.FixtureRequest) -> Callable[[Scenario], None]:
     """Run a scenario against a fresh cluster of the parametrized implementation."""
-    if request.param == "local":
-        shared = LocalRuleChangeSignal()
-
-        def make() -> RuleChangeSignal:
-            return shared
-    else:
-        hosts: str = request.getfixturevalue("zookeeper_hosts")
-        root = f"/test-{uuid.uuid4().hex}"
-
-        def make() -> RuleChangeSignal:
-            return ZooKeeperRuleChangeSignal(hosts, root)
-
-    def runner(scenario: Scenario) -> None:
-        async def main() -> None:
-            cluster = Cluster(make)
-            try:
-                await scenario(cluster)
-            finally:
-                await cluster.close()
-
-        asyncio.run(main())
-
-    return runner
+    return scenario_runner(request, LocalRuleChangeSignal, ZooKeeperRuleChangeSignal)
 
 
 async def next_value(changes: AsyncIterator[int]) -> int:
@@ -84,7 +46,7 @@ async def nothing_more(changes: AsyncIterator[int]) -> bool:
 
 
 def test_changes_yields_at_once(run: Callable[[Scenario], None]) -> None:
-    async def scenario(cluster: Cluster) -> None:
+    async def scenario(cluster: Cluster[RuleChangeSignal]) -> None:
         node = await cluster.member()
         await next_value(node.changes())
 
@@ -92,7 +54,7 @@ def test_changes_yields_at_once(run: Callable[[Scenario], None]) -> None:
 
 
 def test_a_bump_reaches_another_member(run: Callable[[Scenario], None]) -> None:
-    async def scenario(cluster: Cluster) -> None:
+    async def scenario(cluster: Cluster[RuleChangeSignal]) -> None:
         api, node = await cluster.member(), await cluster.member()
         changes = node.changes()
         first = await next_value(changes)
@@ -105,7 +67,7 @@ def test_a_bump_reaches_another_member(run: Callable[[Scenario], None]) -> None:
 
 
 def test_bumps_coalesce_for_a_slow_watcher(run: Callable[[Scenario], None]) -> None:
-    async def scenario(cluster: Cluster) -> None:
+    async def scenario(cluster: Cluster[RuleChangeSignal]) -> None:
         api, node = await cluster.member(), await cluster.member()
         slow, probe = node.changes(), node.changes()
         first = await next_value(slow)
@@ -123,7 +85,7 @@ def test_bumps_coalesce_for_a_slow_watcher(run: Callable[[Scenario], None]) -> N
 
 
 def test_every_watcher_sees_a_bump(run: Callable[[Scenario], None]) -> None:
-    async def scenario(cluster: Cluster) -> None:
+    async def scenario(cluster: Cluster[RuleChangeSignal]) -> None:
         api, node, other = await cluster.member(), await cluster.member(), await cluster.member()
         watchers = [node.changes(), node.changes(), other.changes()]
         firsts = [await next_value(changes) for changes in watchers]
@@ -135,7 +97,7 @@ def test_every_watcher_sees_a_bump(run: Callable[[Scenario], None]) -> None:
 
 
 def test_no_bump_no_value(run: Callable[[Scenario], None]) -> None:
-    async def scenario(cluster: Cluster) -> None:
+    async def scenario(cluster: Cluster[RuleChangeSignal]) -> None:
         node = await cluster.member()
         changes = node.changes()
         await next_value(changes)
@@ -145,7 +107,7 @@ def test_no_bump_no_value(run: Callable[[Scenario], None]) -> None:
 
 
 def test_stop_ends_the_iterators(run: Callable[[Scenario], None]) -> None:
-    async def scenario(cluster: Cluster) -> None:
+    async def scenario(cluster: Cluster[RuleChangeSignal]) -> None:
         node = await cluster.member()
         first, second = node.changes(), node.changes()
         await next_value(first)

@@ -26,64 +26,27 @@ from tests.coordination.zk_helpers import (
     EXPIRY_WAIT,
     SESSION_TIMEOUT,
     WAIT,
+    Cluster,
     eventually,
     expire_session,
     kill,
+    scenario_runner,
     start_child,
     unique_root,
 )
 
-
-class Cluster:
-    def __init__(self, make: Callable[[], LeaseManager]) -> None:
-        self._make = make
-        self._servers: list[LeaseManager] = []
-
-    async def server(self) -> LeaseManager:
-        manager = self._make()
-        await manager.start()
-        self._servers.append(manager)
-        return manager
-
-    async def close(self) -> None:
-        for manager in self._servers:
-            await manager.stop()
-
-
-Scenario = Callable[[Cluster], Coroutine[Any, Any, None]]
+Scenario = Callable[[Cluster[LeaseManager]], Coroutine[Any, Any, None]]
 
 
 @pytest.fixture(params=["local", "zookeeper"])
 def run(request: pytest.FixtureRequest) -> Callable[[Scenario], None]:
     """Run a scenario against a fresh cluster of the parametrized implementation."""
-    if request.param == "local":
-        shared = LocalLeaseManager()
-
-        def make() -> LeaseManager:
-            return shared
-    else:
-        hosts: str = request.getfixturevalue("zookeeper_hosts")
-        root = unique_root()
-
-        def make() -> LeaseManager:
-            return ZooKeeperLeaseManager(hosts, root)
-
-    def runner(scenario: Scenario) -> None:
-        async def main() -> None:
-            cluster = Cluster(make)
-            try:
-                await scenario(cluster)
-            finally:
-                await cluster.close()
-
-        asyncio.run(main())
-
-    return runner
+    return scenario_runner(request, LocalLeaseManager, ZooKeeperLeaseManager)
 
 
 def test_the_limit_holds_across_servers(run: Callable[[Scenario], None]) -> None:
-    async def scenario(cluster: Cluster) -> None:
-        east, west = await cluster.server(), await cluster.server()
+    async def scenario(cluster: Cluster[LeaseManager]) -> None:
+        east, west = await cluster.member(), await cluster.member()
         assert east.available
         await east.acquire("acme", 2, "east-1")
         await west.acquire("acme", 2, "west-1")
@@ -98,8 +61,8 @@ def test_the_limit_holds_across_servers(run: Callable[[Scenario], None]) -> None
 
 
 def test_release_frees_a_slot_once(run: Callable[[Scenario], None]) -> None:
-    async def scenario(cluster: Cluster) -> None:
-        east, west = await cluster.server(), await cluster.server()
+    async def scenario(cluster: Cluster[LeaseManager]) -> None:
+        east, west = await cluster.member(), await cluster.member()
         first = await east.acquire("acme", 1, "first")
         await first.release()
         await first.release()
@@ -114,8 +77,8 @@ def test_release_frees_a_slot_once(run: Callable[[Scenario], None]) -> None:
 
 
 def test_a_lease_is_a_context_manager(run: Callable[[Scenario], None]) -> None:
-    async def scenario(cluster: Cluster) -> None:
-        server = await cluster.server()
+    async def scenario(cluster: Cluster[LeaseManager]) -> None:
+        server = await cluster.member()
         async with await server.acquire("acme", 1, "stream") as lease:
             assert lease.holder == "stream"
             assert await server.holders("acme") == ["stream"]
@@ -127,8 +90,8 @@ def test_a_lease_is_a_context_manager(run: Callable[[Scenario], None]) -> None:
 
 
 def test_accounts_are_independent(run: Callable[[Scenario], None]) -> None:
-    async def scenario(cluster: Cluster) -> None:
-        east, west = await cluster.server(), await cluster.server()
+    async def scenario(cluster: Cluster[LeaseManager]) -> None:
+        east, west = await cluster.member(), await cluster.member()
         await east.acquire("acme", 1, "acme-stream")
         await west.acquire("globex", 1, "globex-stream")
         with pytest.raises(TooManyConnectionsError):
@@ -140,8 +103,8 @@ def test_accounts_are_independent(run: Callable[[Scenario], None]) -> None:
 
 
 def test_a_changed_limit_applies_to_the_next_connection(run: Callable[[Scenario], None]) -> None:
-    async def scenario(cluster: Cluster) -> None:
-        east, west = await cluster.server(), await cluster.server()
+    async def scenario(cluster: Cluster[LeaseManager]) -> None:
+        east, west = await cluster.member(), await cluster.member()
         first = await east.acquire("acme", 1, "first")
         # Raised: room for one more at once.
         second = await west.acquire("acme", 2, "second")
@@ -161,8 +124,8 @@ def test_a_changed_limit_applies_to_the_next_connection(run: Callable[[Scenario]
 def test_a_zero_limit_refuses_and_bad_names_are_rejected(
     run: Callable[[Scenario], None],
 ) -> None:
-    async def scenario(cluster: Cluster) -> None:
-        server = await cluster.server()
+    async def scenario(cluster: Cluster[LeaseManager]) -> None:
+        server = await cluster.member()
         with pytest.raises(TooManyConnectionsError):
             await server.acquire("acme", 0, "stream")
         with pytest.raises(ValueError, match="account"):
@@ -174,8 +137,8 @@ def test_a_zero_limit_refuses_and_bad_names_are_rejected(
 
 
 def test_a_stopped_server_frees_its_leases(run: Callable[[Scenario], None]) -> None:
-    async def scenario(cluster: Cluster) -> None:
-        east, west = await cluster.server(), await cluster.server()
+    async def scenario(cluster: Cluster[LeaseManager]) -> None:
+        east, west = await cluster.member(), await cluster.member()
         lease = await east.acquire("acme", 1, "east")
         # No release: the server goes away holding it.
         await east.stop()

@@ -24,9 +24,11 @@ from tests.coordination.zk_helpers import (
     EXPIRY_WAIT,
     SESSION_TIMEOUT,
     WAIT,
+    Cluster,
     eventually,
     expire_session,
     kill,
+    scenario_runner,
     start_child,
     unique_root,
 )
@@ -36,51 +38,13 @@ A: frozenset[Side] = frozenset({"A"})
 BOTH: frozenset[Side] = frozenset({"A", "B"})
 
 
-class Cluster:
-    def __init__(self, make: Callable[[], SideRegistry]) -> None:
-        self._make = make
-        self._members: list[SideRegistry] = []
-
-    async def member(self) -> SideRegistry:
-        registry = self._make()
-        await registry.start()
-        self._members.append(registry)
-        return registry
-
-    async def close(self) -> None:
-        for registry in self._members:
-            await registry.stop()
-
-
-Scenario = Callable[[Cluster], Coroutine[Any, Any, None]]
+Scenario = Callable[[Cluster[SideRegistry]], Coroutine[Any, Any, None]]
 
 
 @pytest.fixture(params=["local", "zookeeper"])
 def run(request: pytest.FixtureRequest) -> Callable[[Scenario], None]:
     """Run a scenario against a fresh cluster of the parametrized implementation."""
-    if request.param == "local":
-        shared = LocalSideRegistry()
-
-        def make() -> SideRegistry:
-            return shared
-    else:
-        hosts: str = request.getfixturevalue("zookeeper_hosts")
-        root = unique_root()
-
-        def make() -> SideRegistry:
-            return ZooKeeperSideRegistry(hosts, root)
-
-    def runner(scenario: Scenario) -> None:
-        async def main() -> None:
-            cluster = Cluster(make)
-            try:
-                await scenario(cluster)
-            finally:
-                await cluster.close()
-
-        asyncio.run(main())
-
-    return runner
+    return scenario_runner(request, LocalSideRegistry, ZooKeeperSideRegistry)
 
 
 async def next_sides(changes: AsyncIterator[frozenset[Side]]) -> frozenset[Side]:
@@ -94,7 +58,7 @@ async def until(changes: AsyncIterator[frozenset[Side]], wanted: frozenset[Side]
 
 
 def test_registered_sides_are_healthy_everywhere(run: Callable[[Scenario], None]) -> None:
-    async def scenario(cluster: Cluster) -> None:
+    async def scenario(cluster: Cluster[SideRegistry]) -> None:
         node_a, node_b, api = await cluster.member(), await cluster.member(), await cluster.member()
         changes = api.changes()
         assert await next_sides(changes) == NONE
@@ -108,7 +72,7 @@ def test_registered_sides_are_healthy_everywhere(run: Callable[[Scenario], None]
 
 
 def test_a_side_stays_healthy_while_one_node_is_left(run: Callable[[Scenario], None]) -> None:
-    async def scenario(cluster: Cluster) -> None:
+    async def scenario(cluster: Cluster[SideRegistry]) -> None:
         first, second, api = await cluster.member(), await cluster.member(), await cluster.member()
         await first.register("A", "a-1")
         await second.register("A", "a-2")
@@ -126,7 +90,7 @@ def test_a_side_stays_healthy_while_one_node_is_left(run: Callable[[Scenario], N
 
 
 def test_changes_stay_quiet_without_a_change(run: Callable[[Scenario], None]) -> None:
-    async def scenario(cluster: Cluster) -> None:
+    async def scenario(cluster: Cluster[SideRegistry]) -> None:
         node, api = await cluster.member(), await cluster.member()
         await node.register("A", "a-1")
         changes = api.changes()
@@ -140,7 +104,7 @@ def test_changes_stay_quiet_without_a_change(run: Callable[[Scenario], None]) ->
 
 
 def test_stop_ends_the_iterators(run: Callable[[Scenario], None]) -> None:
-    async def scenario(cluster: Cluster) -> None:
+    async def scenario(cluster: Cluster[SideRegistry]) -> None:
         api = await cluster.member()
         changes = api.changes()
         await next_sides(changes)
@@ -153,7 +117,7 @@ def test_stop_ends_the_iterators(run: Callable[[Scenario], None]) -> None:
 
 
 def test_bad_registrations_are_rejected(run: Callable[[Scenario], None]) -> None:
-    async def scenario(cluster: Cluster) -> None:
+    async def scenario(cluster: Cluster[SideRegistry]) -> None:
         node = await cluster.member()
         with pytest.raises(ValueError, match="side"):
             await node.register("C", "c-1")  # type: ignore[arg-type]

@@ -1,4 +1,5 @@
-"""Ways for ZooKeeper tests to kill sessions and processes, as production does."""
+"""Ways for ZooKeeper tests to kill sessions and processes, as production does,
+and the harness that runs one contract scenario on both implementations."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import asyncio
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, Generic, Protocol, TypeVar
 
+import pytest
 from kazoo.client import KazooClient
 
 WAIT = 10.0
@@ -16,6 +18,67 @@ WAIT = 10.0
 SESSION_TIMEOUT = 4.0
 # A dead process's session expires within a session timeout or two ticks more.
 EXPIRY_WAIT = SESSION_TIMEOUT + 8.0
+
+
+class Service(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=Service)
+
+
+class Cluster(Generic[S]):
+    """The instances a scenario started (one per "server"), stopped at its end."""
+
+    def __init__(self, make: Callable[[], S]) -> None:
+        self._make = make
+        self._members: list[S] = []
+
+    async def member(self) -> S:
+        service = self._make()
+        await service.start()
+        self._members.append(service)
+        return service
+
+    async def close(self) -> None:
+        for service in self._members:
+            await service.stop()
+
+
+def scenario_runner(
+    request: pytest.FixtureRequest,
+    local: Callable[[], S],
+    zookeeper: Callable[[str, str], S],
+) -> Callable[[Callable[[Cluster[S]], Coroutine[Any, Any, None]]], None]:
+    """Run a scenario against a fresh cluster of the implementation ``request``
+    names: ``"local"`` shares one in-process instance among all members (they
+    are one process), ``"zookeeper"`` gives each its own client on a fresh root
+    of the session's server."""
+    if request.param == "local":
+        shared = local()
+
+        def make() -> S:
+            return shared
+    else:
+        hosts: str = request.getfixturevalue("zookeeper_hosts")
+        root = unique_root()
+
+        def make() -> S:
+            return zookeeper(hosts, root)
+
+    def runner(scenario: Callable[[Cluster[S]], Coroutine[Any, Any, None]]) -> None:
+        async def main() -> None:
+            cluster = Cluster(make)
+            try:
+                await scenario(cluster)
+            finally:
+                await cluster.close()
+
+        asyncio.run(main())
+
+    return runner
 
 
 def unique_root() -> str:
