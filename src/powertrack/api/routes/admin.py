@@ -30,18 +30,18 @@ from powertrack.api.schemas.common import PlainError
 from powertrack.store import errors as store_errors
 from powertrack.store.models import Account, Stream
 
-router = APIRouter(
-    prefix="/admin",
-    tags=["admin"],
-    dependencies=[AdminAccess],
-    responses={
-        401: {"model": PlainError, "description": "Missing or wrong admin token."},
-        403: {"model": PlainError, "description": "No admin token is configured on the server."},
-        503: {
-            "model": PlainError,
-            "description": "The database is unreachable; nothing was changed.",
-        },
+ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": PlainError, "description": "Missing or wrong admin token."},
+    403: {"model": PlainError, "description": "No admin token is configured on the server."},
+    503: {
+        "model": PlainError,
+        "description": "The database is unreachable; nothing was changed.",
     },
+}
+"""The errors every admin endpoint may answer."""
+
+router = APIRouter(
+    prefix="/admin", tags=["admin"], dependencies=[AdminAccess], responses=ADMIN_RESPONSES
 )
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -52,7 +52,8 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _account(state: ApiState, name: str) -> Account:
+async def account_named(state: ApiState, name: str) -> Account:
+    """The account called ``name``; 404 when there is none."""
     try:
         return await state.store.get_account(name)
     except store_errors.NotFoundError:
@@ -109,7 +110,7 @@ async def list_accounts(state: State) -> AccountList:
 )
 async def create_stream(name: str, body: StreamIn, state: State) -> StreamCreated:
     """Create a stream with its own, empty, rule set."""
-    account = await _account(state, name)
+    account = await account_named(state, name)
     try:
         stream = await state.store.create_stream(account.id, body.label)
     except store_errors.AlreadyExistsError:
@@ -128,7 +129,7 @@ async def create_stream(name: str, body: StreamIn, state: State) -> StreamCreate
 )
 async def create_token(name: str, label: str, state: State) -> TokenCreated:
     """Create a bearer token for the X API v2 endpoints; it is not shown again."""
-    account = await _account(state, name)
+    account = await account_named(state, name)
     stream = await _stream(state, account, label)
     _, token = await issue_credential(state.store, "bearer", account.id, stream.id)
     return TokenCreated(token=token, stream=stream.label, account=account.name)
@@ -144,6 +145,6 @@ async def create_token(name: str, label: str, state: State) -> TokenCreated:
 async def create_password(name: str, state: State) -> PasswordCreated:
     """Create a password for the PowerTrack 2.0 endpoints; it is not shown again.
     Earlier passwords stay valid."""
-    account = await _account(state, name)
+    account = await account_named(state, name)
     _, password = await issue_credential(state.store, "basic", account.id, None)
     return PasswordCreated(basic_auth=BasicAuth(username=account.name, password=password))

@@ -14,23 +14,14 @@ from typing import Any
 from fastapi import APIRouter
 
 from powertrack.api.deps import AdminAccess, State
-from powertrack.api.errors import ConflictError, NotFoundError
+from powertrack.api.errors import ConflictError
+from powertrack.api.routes.admin import ADMIN_RESPONSES, account_named
 from powertrack.api.schemas.common import PlainError
 from powertrack.api.schemas.stacks import MoveIn, MoveList, MoveOut
 from powertrack.store import errors as store_errors
 
 router = APIRouter(
-    prefix="/admin",
-    tags=["admin"],
-    dependencies=[AdminAccess],
-    responses={
-        401: {"model": PlainError, "description": "Missing or wrong admin token."},
-        403: {"model": PlainError, "description": "No admin token is configured on the server."},
-        503: {
-            "model": PlainError,
-            "description": "The database is unreachable; nothing was changed.",
-        },
-    },
+    prefix="/admin", tags=["admin"], dependencies=[AdminAccess], responses=ADMIN_RESPONSES
 )
 
 _MOVE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -51,10 +42,7 @@ _MOVE_RESPONSES: dict[int | str, dict[str, Any]] = {
 )
 async def move_account(name: str, body: MoveIn, state: State) -> MoveOut:
     """Move every stream of the account to ``stack``; no match is lost or repeated."""
-    try:
-        account = await state.store.get_account(name)
-    except store_errors.NotFoundError:
-        raise NotFoundError(f"No account named {name!r}") from None
+    account = await account_named(state, name)
     try:
         move = await state.store.move_account(
             account.id,
@@ -72,10 +60,7 @@ async def list_moves(state: State, account: str | None = None) -> MoveList:
     """Every move (of one account, when given), oldest first, with its handoff's progress."""
     account_id = None
     if account is not None:
-        try:
-            account_id = (await state.store.get_account(account)).id
-        except store_errors.NotFoundError:
-            raise NotFoundError(f"No account named {account!r}") from None
+        account_id = (await account_named(state, account)).id
     moves = await state.store.list_moves(account_id)
     names = {a.id: a.name for a in await state.store.list_accounts()}
     return MoveList(moves=[MoveOut.of(names.get(m.account_id, "?"), m) for m in moves])
