@@ -10,11 +10,10 @@ import secrets
 import signal
 import socket
 
-from powertrack.broker import DEFAULT_FIREHOSE_TOPIC, BrokerError, KafkaBroker, Side
+from powertrack.broker import DEFAULT_FIREHOSE_TOPIC, KafkaBroker, Side
 from powertrack.broker.protocol import Broker
-from powertrack.cli.serve import make_signal
+from powertrack.cli.serve import make_signal, run_service
 from powertrack.coordination import (
-    CoordinationError,
     RuleChangeSignal,
     SideRegistry,
     ZooKeeperRuleChangeSignal,
@@ -24,7 +23,7 @@ from powertrack.filter.node import FilterConfig, FilterNode
 from powertrack.filter.ops_server import ops_server
 from powertrack.metrics import Check, Metrics, broker_check, connected_check
 from powertrack.settings import Settings
-from powertrack.store import RuleStore, StoreUnavailableError, open_store, wait_until_ready
+from powertrack.store import RuleStore, open_store, wait_until_ready
 
 __all__ = ["node_checks", "node_id", "run_filter", "serve_filter"]
 
@@ -160,15 +159,4 @@ def run_filter(
         finally:
             await sides.stop()
 
-    try:
-        asyncio.run(main())
-    except CoordinationError as error:
-        log.error("ZooKeeper is unavailable: %s", error)
-        return 1
-    except StoreUnavailableError as error:
-        log.error("the rule store is unavailable: %s", error)
-        return 1
-    except BrokerError as error:
-        log.error("the Kafka broker is unavailable: %s", error)
-        return 1
-    return 0
+    return run_service(main())

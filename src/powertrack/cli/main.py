@@ -171,23 +171,16 @@ def up(
     Embedded defaults (Tansu, SQLite, in-process leases) unless POWERTRACK_KAFKA_BOOTSTRAP,
     POWERTRACK_DATABASE_URL or POWERTRACK_ZOOKEEPER_HOSTS point elsewhere. Ctrl-C stops it.
     """
-    import asyncio
-
-    from powertrack.broker import BrokerError
+    from powertrack.cli.serve import run_service
     from powertrack.cli.up import run_up
     from powertrack.logs import configure_logging
     from powertrack.settings import Settings
-    from powertrack.store import StoreUnavailableError
 
     settings = Settings()
     configure_logging(
         "WARNING" if settings.log_level == "INFO" else settings.log_level, settings.log_json
     )
-    try:
-        asyncio.run(run_up(settings, rate=rate))
-    except (BrokerError, StoreUnavailableError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+    raise typer.Exit(run_service(run_up(settings, rate=rate)))
 
 
 def _add_stream_command() -> None:

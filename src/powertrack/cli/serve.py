@@ -7,14 +7,16 @@ import contextlib
 import dataclasses
 import logging
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 
 from powertrack.api import create_app
 from powertrack.broker import BrokerError, KafkaBroker
 from powertrack.coordination import (
+    CoordinationError,
     LeaseManager,
     LocalLeaseManager,
     LocalRuleChangeSignal,
@@ -170,21 +172,30 @@ async def serve_api(settings: Settings, *, migrate: bool) -> None:
         await uvicorn.Server(config).serve()
 
 
-def run_api(settings: Settings, *, migrate: bool | None) -> int:
-    """Entry point of ``powertrack api``; returns the exit status."""
-    if migrate is None:
-        # The embedded SQLite file belongs to this process, so migrating it is
-        # safe; a shared MySQL is migrated once, deliberately, by `db migrate`.
-        migrate = settings.database_url.startswith("sqlite:")
+def run_service(main: Coroutine[Any, Any, None]) -> int:
+    """Run a long-lived service until it returns: exit status 0, or 1 with one clear
+    log line when the rule store, the broker or ZooKeeper cannot be reached."""
     try:
-        asyncio.run(serve_api(settings, migrate=migrate))
+        asyncio.run(main)
     except StoreUnavailableError as error:
         log.error("the rule store is unavailable: %s", error)
         return 1
     except BrokerError as error:
         log.error("the Kafka broker is unavailable: %s", error)
         return 1
+    except CoordinationError as error:
+        log.error("ZooKeeper is unavailable: %s", error)
+        return 1
     return 0
+
+
+def run_api(settings: Settings, *, migrate: bool | None) -> int:
+    """Entry point of ``powertrack api``; returns the exit status."""
+    if migrate is None:
+        # The embedded SQLite file belongs to this process, so migrating it is
+        # safe; a shared MySQL is migrated once, deliberately, by `db migrate`.
+        migrate = settings.database_url.startswith("sqlite:")
+    return run_service(serve_api(settings, migrate=migrate))
 
 
 async def migrate_store(settings: Settings) -> int:
