@@ -99,3 +99,14 @@ def kafka_bootstrap() -> Iterator[str]:
         yield broker.bootstrap_servers
     finally:
         asyncio.run(broker.stop())
+
+
+@pytest.fixture(scope="session")
+def broker(kafka_bootstrap: str) -> Iterator[Broker]:
+    """The session's broker as the pipeline sees a cluster it does not own: a started
+    :class:`KafkaBroker` (capabilities probed) on :func:`kafka_bootstrap`.
+    ``tests/broker`` overrides it with its own parametrized fixture."""
+    started = KafkaBroker(kafka_bootstrap)
+    asyncio.run(started.start())
+    yield started
+    asyncio.run(started.stop())

@@ -4,7 +4,7 @@ its operations server, and streaming connections' gauge and disconnect reasons."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.types import Message
 
 from powertrack import Tweet
-from powertrack.broker import Broker, KafkaBroker
+from powertrack.broker import Broker
 from powertrack.cli.filter import node_checks
 from powertrack.coordination.leases import Lease
 from powertrack.coordination.memory import LocalRuleChangeSignal
@@ -34,14 +34,6 @@ from tests.api.support import FlakyStore
 from tests.filter.pipeline import consumed, deploy, produce, sample_tweets, wait_for
 
 NODE = {"side": "A", "stack": "main"}
-
-
-@pytest.fixture(scope="module")
-def broker(kafka_bootstrap: str) -> Iterator[Broker]:
-    started = KafkaBroker(kafka_bootstrap)
-    asyncio.run(started.start())
-    yield started
-    asyncio.run(started.stop())
 
 
 def value(metrics: Metrics, name: str, **labels: str) -> float | None:

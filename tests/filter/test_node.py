@@ -9,13 +9,11 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
-import pytest
 
-from powertrack.broker import Broker, KafkaBroker, Side
+from powertrack.broker import Broker, Side
 from powertrack.filter.config import FilterConfig
 from powertrack.filter.output import header
 from powertrack.store import SQLiteRuleStore
@@ -31,14 +29,6 @@ from tests.filter.pipeline import (
     sample_tweets,
     wait_for,
 )
-
-
-@pytest.fixture(scope="module")
-def broker(kafka_bootstrap: str) -> Iterator[Broker]:
-    started = KafkaBroker(kafka_bootstrap)
-    asyncio.run(started.start())
-    yield started
-    asyncio.run(started.stop())
 
 
 async def test_every_match_reaches_its_stream_topic_once_per_side(

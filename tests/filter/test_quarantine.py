@@ -7,16 +7,15 @@ import asyncio
 import dataclasses
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
 
 from powertrack import Tweet
-from powertrack.broker import Broker, KafkaBroker, TopicSpec
+from powertrack.broker import Broker, TopicSpec
 from powertrack.filter.config import FilterConfig
 from powertrack.samples import sample_rules_path
 from powertrack.store import NewRule, RuleStore, SQLiteRuleStore, StackMove
@@ -32,14 +31,6 @@ from tests.filter.pipeline import (
     wait_for,
 )
 from tests.filter.test_node import _start_node
-
-
-@pytest.fixture(scope="module")
-def broker(kafka_bootstrap: str) -> Iterator[Broker]:
-    started = KafkaBroker(kafka_bootstrap)
-    asyncio.run(started.start())
-    yield started
-    asyncio.run(started.stop())
 
 
 @dataclass

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-import pytest
-
-from powertrack.broker import Broker, KafkaBroker, TopicSpec
+from powertrack.broker import Broker, TopicSpec
 from powertrack.store import SQLiteRuleStore
 from tests.filter.pipeline import (
     FIREHOSE_PARTITIONS,
@@ -24,14 +22,6 @@ from tests.filter.pipeline import (
 )
 
 ALL_PARTITIONS = frozenset(range(FIREHOSE_PARTITIONS))
-
-
-@pytest.fixture(scope="module")
-def broker(kafka_bootstrap: str) -> Iterator[Broker]:
-    started = KafkaBroker(kafka_bootstrap)
-    asyncio.run(started.start())
-    yield started
-    asyncio.run(started.stop())
 
 
 async def _feed(broker: Broker, deployment: Deployment, tweets: Sequence[bytes]) -> None:
