@@ -22,13 +22,7 @@ async def wait_until_ready(store: RuleStore, timeout: float) -> None:
     take a few seconds to accept connections. After ``timeout`` the last
     :class:`StoreUnavailableError` is raised.
     """
-    retrying = AsyncRetrying(
-        stop=stop_after_delay(timeout),
-        wait=wait_exponential(multiplier=0.05, max=2.0),
-        retry=retry_if_exception_type(StoreUnavailableError),
-        reraise=True,
-    )
-    async for attempt in retrying:
+    async for attempt in _until_available(timeout):
         with attempt:
             await store.ping()
 
@@ -40,13 +34,18 @@ async def migrate_when_ready(store: RuleStore, timeout: float) -> int:
     Unlike :func:`wait_until_ready` this does not ping first: a MySQL database
     that does not exist yet fails a ping, and migrating is what creates it.
     """
-    retrying = AsyncRetrying(
+    async for attempt in _until_available(timeout):
+        with attempt:
+            return await store.migrate()
+    raise AssertionError("unreachable: tenacity reraises the last error")
+
+
+def _until_available(timeout: float) -> AsyncRetrying:
+    """Attempts, backing off, while the store is unavailable and ``timeout`` lasts;
+    the last ``StoreUnavailableError`` is raised after it."""
+    return AsyncRetrying(
         stop=stop_after_delay(timeout),
         wait=wait_exponential(multiplier=0.05, max=2.0),
         retry=retry_if_exception_type(StoreUnavailableError),
         reraise=True,
     )
-    async for attempt in retrying:
-        with attempt:
-            return await store.migrate()
-    raise AssertionError("unreachable: tenacity reraises the last error")
