@@ -74,13 +74,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline import (
     Deployment,
     NodeProcess,
-    _percentile,
     consumer,
     read_range,
 )
-from workload import generate_rules, load_corpus_tweets, vocabulary
+from workload import generate_rules, is_tweet, load_corpus_tweets, percentile, vocabulary
 
-from powertrack import Tweet, TweetFormatError
 from powertrack.accounts.credentials import issue_credential
 from powertrack.broker import Broker, TopicSpec, match_topic, open_broker
 from powertrack.broker.topics import SIDES, Side
@@ -109,14 +107,6 @@ KEPT_UP_BACKLOG_SECONDS = 1.0
 CONCURRENCY = (1, 10, 100)
 # Fresh tweet ids, far from the corpus's and from each other's phase.
 ID_BASE = 1_900_000_000_000_000_000
-
-
-def _is_tweet(raw: bytes) -> bool:
-    try:
-        Tweet.from_json(raw)
-    except TweetFormatError:
-        return False
-    return True
 
 
 def _free_port() -> int:
@@ -452,11 +442,11 @@ def _throughput_run(
         "records_per_second": round(lines / wall) if wall > 0 else None,
         "per_stream_records_per_second": {
             "min": _round(per_stream[0] if per_stream else None, 0),
-            "p50": _round(_percentile(per_stream, 0.5), 0),
+            "p50": _round(percentile(per_stream, 0.5), 0),
             "max": _round(per_stream[-1] if per_stream else None, 0),
         },
         "first_line_ms": {
-            "p50": _ms(_percentile(first_lines, 0.5)),
+            "p50": _ms(percentile(first_lines, 0.5)),
             "max": _ms(first_lines[-1] if first_lines else None),
         },
         "endings": sorted({e for c in connections for e in c["endings"]}),
@@ -559,8 +549,8 @@ async def measure_latency(
         "lines_received": len(latencies),
         "endings": sorted({e for c in connections for e in c["endings"]}),
         "errors": sorted({c["error"] for c in connections if c["error"]}),
-        "p50_ms": _percentile(latencies, 0.50),
-        "p99_ms": _percentile(latencies, 0.99),
+        "p50_ms": percentile(latencies, 0.50),
+        "p99_ms": percentile(latencies, 0.99),
         "max_ms": latencies[-1] if latencies else None,
     }
 
@@ -742,7 +732,7 @@ def _failover_report(
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     loaded, source = load_corpus_tweets()
-    tweets = [raw for raw in loaded if _is_tweet(raw)]
+    tweets = [raw for raw in loaded if is_tweet(raw)]
     report: dict[str, Any] = {
         "benchmark": "delivery",
         "quick": args.quick,

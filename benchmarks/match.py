@@ -25,9 +25,9 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from workload import generate_rules, load_corpus_tweets, vocabulary
+from workload import generate_rules, is_tweet, load_corpus_tweets, percentile, vocabulary
 
-from powertrack import RuleIndex, Tweet, TweetFormatError, parse_rule
+from powertrack import RuleIndex, Tweet, parse_rule
 from powertrack.rules.rule import Rule
 
 # Memory is traced on at most this many rules of each run: tracing slows
@@ -50,18 +50,7 @@ def bytes_per_rule(texts: list[str]) -> int:
 
 
 def _percentile(sorted_values: list[float], fraction: float) -> float:
-    if not sorted_values:
-        return 0.0
-    index = min(len(sorted_values) - 1, round(fraction * (len(sorted_values) - 1)))
-    return sorted_values[index]
-
-
-def _is_tweet(raw: bytes) -> bool:
-    try:
-        Tweet.from_json(raw)
-    except TweetFormatError:
-        return False
-    return True
+    return percentile(sorted_values, fraction) or 0.0
 
 
 def parse_floor(raw_tweets: list[bytes]) -> float:
@@ -171,7 +160,7 @@ def main() -> None:
     args = parser.parse_args()
 
     loaded, source = load_corpus_tweets(args.tweets)
-    raw_tweets = [raw for raw in loaded if _is_tweet(raw)]
+    raw_tweets = [raw for raw in loaded if is_tweet(raw)]
     vocab = vocabulary(raw_tweets)
     floor = parse_floor(raw_tweets)
     view_floor = tweet_floor(raw_tweets)

@@ -61,9 +61,8 @@ from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from workload import generate_rules, load_corpus_tweets, vocabulary
+from workload import generate_rules, is_tweet, load_corpus_tweets, percentile, vocabulary
 
-from powertrack import Tweet, TweetFormatError
 from powertrack.broker import Broker, TopicSpec, match_topic, open_broker
 from powertrack.filter import FilterConfig
 from powertrack.filter.output import FIREHOSE_OFFSET, FIREHOSE_PARTITION, header
@@ -107,14 +106,6 @@ class Deployment:
             dead_letter_topic=self.dead_letters,
         )
         return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
-
-
-def _is_tweet(raw: bytes) -> bool:
-    try:
-        Tweet.from_json(raw)
-    except TweetFormatError:
-        return False
-    return True
 
 
 async def load_rules(database: Path, token: str, streams: int, texts: list[str]) -> list[str]:
@@ -313,12 +304,6 @@ class LagSampler:
             await self._task
 
 
-def _percentile(ordered: list[float], fraction: float) -> float | None:
-    if not ordered:
-        return None
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 async def match_latencies(
     bootstrap: str, firehose: Offsets, matches: Offsets, since: float
 ) -> list[float]:
@@ -360,7 +345,7 @@ async def measure(args: argparse.Namespace, broker: Broker, workdir: Path) -> di
     bootstrap = broker.bootstrap_servers
     started = time.perf_counter()
     loaded, source = load_corpus_tweets()
-    tweets = [raw for raw in loaded if _is_tweet(raw)]
+    tweets = [raw for raw in loaded if is_tweet(raw)]
     texts = generate_rules(args.rules, "realistic", seed=args.rules, vocab=vocabulary(tweets))
     generate_seconds = time.perf_counter() - started
     tweets_file = workdir / "tweets.jsonl"
@@ -446,8 +431,8 @@ async def measure(args: argparse.Namespace, broker: Broker, workdir: Path) -> di
         "drain_seconds": _since(drained, produced["sent_at"]),
         "match_records": len(latencies),
         "records_per_tweet": round(len(latencies) / phase_tweets, 2) if phase_tweets else None,
-        "p50_ms": _percentile(latencies, 0.50),
-        "p99_ms": _percentile(latencies, 0.99),
+        "p50_ms": percentile(latencies, 0.50),
+        "p99_ms": percentile(latencies, 0.99),
         "max_ms": latencies[-1] if latencies else None,
     }
     p99 = latency["p99_ms"]

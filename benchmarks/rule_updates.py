@@ -40,6 +40,10 @@ import httpx
 import orjson
 import uvicorn
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from workload import percentile
+
 from powertrack import Rule, RuleIndex
 from powertrack.accounts.credentials import issue_credential
 from powertrack.api import create_app
@@ -114,11 +118,6 @@ async def prepare(store: RuleStore) -> tuple[int, str]:
     return stream.id, token
 
 
-def _percentile(sorted_values: list[float], fraction: float) -> float:
-    index = min(len(sorted_values) - 1, round(fraction * (len(sorted_values) - 1)))
-    return sorted_values[index]
-
-
 async def measure(
     mode: str, database_url: str, samples: int, poll_interval: float, zookeeper: str | None
 ) -> dict[str, Any]:
@@ -170,8 +169,8 @@ async def measure(
         "mode": mode,
         "samples": samples,
         "poll_interval_ms": poll_interval * 1000,
-        "p50_ms": round(_percentile(ordered, 0.50), 2),
-        "p99_ms": round(_percentile(ordered, 0.99), 2),
+        "p50_ms": round(percentile(ordered, 0.50) or 0.0, 2),
+        "p99_ms": round(percentile(ordered, 0.99) or 0.0, 2),
         "max_ms": round(ordered[-1], 2),
         "mean_ms": round(statistics.fmean(ordered), 2),
         "in_effect_when_call_returned": already_in_effect,

@@ -36,6 +36,7 @@ from typing import Any, Literal, NamedTuple
 
 import orjson
 
+from powertrack import Tweet, TweetFormatError
 from powertrack.firehose.synthetic import SyntheticTweets, all_hashtags, to_v2
 from powertrack.text import STOP_WORDS, is_emoji_token, tokenize
 
@@ -434,3 +435,19 @@ def _interleave(first: Sequence[str], second: Sequence[str]) -> list[str]:
             if item is not None:
                 out.setdefault(item, None)
     return list(out)
+
+
+def is_tweet(raw: bytes) -> bool:
+    """Whether ``raw`` is a tweet powertrack reads (corpus lines also hold a DM event)."""
+    try:
+        Tweet.from_json(raw)
+    except TweetFormatError:
+        return False
+    return True
+
+
+def percentile(ordered: Sequence[float], fraction: float) -> float | None:
+    """The ``fraction`` quantile of sorted ``ordered`` (nearest rank); None when empty."""
+    if not ordered:
+        return None
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
