@@ -14,7 +14,7 @@ from typing import Any
 import uvicorn
 
 from powertrack.api import create_app
-from powertrack.broker import BrokerError, KafkaBroker
+from powertrack.broker import Broker, BrokerError, KafkaBroker
 from powertrack.coordination import (
     CoordinationError,
     LeaseManager,
@@ -111,6 +111,34 @@ async def api_services(
         await store.close()
 
 
+async def start_delivery(
+    stack: contextlib.AsyncExitStack,
+    settings: Settings,
+    broker: Broker,
+    metrics: Metrics | None = None,
+) -> tuple[TweetSink, DeliveryServices]:
+    """On a started ``broker``: the firehose sink for posted tweets and what the
+    streaming endpoints need (leases and side registry, started); ``stack``
+    closes them all."""
+    sink = await stack.enter_async_context(
+        firehose_sink(broker, settings.firehose_topic, partitions=settings.firehose_partitions)
+    )
+    leases = make_leases(settings)
+    await leases.start()
+    stack.push_async_callback(leases.stop)
+    sides = make_sides(settings)
+    await sides.start()
+    stack.push_async_callback(sides.stop)
+    delivery = DeliveryServices(
+        broker.bootstrap_servers,
+        leases,
+        sides,
+        capabilities=broker.capabilities,
+        config=dataclasses.replace(delivery_config(settings), metrics=metrics),
+    )
+    return sink, delivery
+
+
 async def serve_api(settings: Settings, *, migrate: bool) -> None:
     """Serve the API until interrupted. With a Kafka bootstrap configured, the API
     also serves the customers' streams and takes posted tweets (``POST /2/tweets``)
@@ -133,24 +161,7 @@ async def serve_api(settings: Settings, *, migrate: bool) -> None:
             await broker.start()
             stack.push_async_callback(broker.stop)
             readiness["broker"] = broker_check(broker)
-            sink = await stack.enter_async_context(
-                firehose_sink(
-                    broker, settings.firehose_topic, partitions=settings.firehose_partitions
-                )
-            )
-            leases = make_leases(settings)
-            await leases.start()
-            stack.push_async_callback(leases.stop)
-            sides = make_sides(settings)
-            await sides.start()
-            stack.push_async_callback(sides.stop)
-            delivery = DeliveryServices(
-                settings.kafka_bootstrap,
-                leases,
-                sides,
-                capabilities=broker.capabilities,
-                config=dataclasses.replace(delivery_config(settings), metrics=metrics),
-            )
+            sink, delivery = await start_delivery(stack, settings, broker, metrics)
         app = create_app(
             settings,
             store,

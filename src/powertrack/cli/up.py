@@ -33,12 +33,10 @@ from pydantic import SecretStr
 from powertrack.accounts.credentials import issue_credential
 from powertrack.api import create_app
 from powertrack.broker import SIDES, TopicSpec, deadletter_topic, open_broker
-from powertrack.cli.serve import delivery_config, make_leases, make_sides, make_signal
-from powertrack.delivery.routes import DeliveryServices
+from powertrack.cli.serve import make_signal, start_delivery
 from powertrack.filter.config import FilterConfig
 from powertrack.filter.node import FilterNode
 from powertrack.firehose.generate import generate
-from powertrack.firehose.sink import firehose_sink
 from powertrack.samples import sample_rules_path
 from powertrack.settings import Settings
 from powertrack.store import NotFoundError, RuleStore, migrate_when_ready, open_store
@@ -186,29 +184,15 @@ async def run_up(
         rule_signal = make_signal(settings)
         await rule_signal.start()
         stack.push_async_callback(rule_signal.stop)
-        leases = make_leases(settings)
-        await leases.start()
-        stack.push_async_callback(leases.stop)
-        sides = make_sides(settings)
-        await sides.start()
-        stack.push_async_callback(sides.stop)
-        sink = await stack.enter_async_context(
-            firehose_sink(broker, settings.firehose_topic, partitions=settings.firehose_partitions)
-        )
-
+        sink, delivery = await start_delivery(stack, settings, broker)
+        sides = delivery.sides
         app = create_app(
             settings,
             store,
             rule_signal,
             sink,
             tweet_worker_id=random.randrange(MAX_WORKER_ID + 1),
-            delivery=DeliveryServices(
-                broker.bootstrap_servers,
-                leases,
-                sides,
-                capabilities=broker.capabilities,
-                config=delivery_config(settings),
-            ),
+            delivery=delivery,
         )
         server = _QuietServer(
             uvicorn.Config(
