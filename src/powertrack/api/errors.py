@@ -43,6 +43,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 POWERTRACK_PREFIX: Final = "/rules/powertrack/"
+POWERTRACK_STREAM_PREFIX: Final = "/stream/powertrack/"
 V2_PREFIX: Final = "/2/"
 STORE_UNAVAILABLE_MESSAGE: Final = (
     "The rule database cannot be reached, so nothing was changed. Retry with exponential backoff."
@@ -55,7 +56,7 @@ Shape = Literal["powertrack", "v2", "plain"]
 
 def shape_of(path: str) -> Shape:
     """Which API's error shape answers a request for ``path``."""
-    if path.startswith(POWERTRACK_PREFIX):
+    if path.startswith((POWERTRACK_PREFIX, POWERTRACK_STREAM_PREFIX)):
         return "powertrack"
     if path.startswith(V2_PREFIX):
         return "v2"

@@ -22,19 +22,18 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from fastapi import APIRouter, Request
-from fastapi.routing import APIRoute
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from powertrack.api.deps import PowerTrackStream, V2Stream
-from powertrack.api.errors import ApiError, error_response
-from powertrack.api.responses import OrjsonResponse, sent_now
+from powertrack.api.errors import MalformedRequestError, error_response
+from powertrack.api.responses import OrjsonResponse
 from powertrack.api.service import StreamContext
 from powertrack.broker.protocol import NO_CAPABILITIES, BrokerCapabilities
 from powertrack.broker.topics import Side
@@ -82,50 +81,13 @@ class DeliveryServices:
     preferred_side: Side = "A"
 
 
-class _BadRequestError(Exception):
-    def __init__(self, message: str, parameter: str, values: list[str]) -> None:
-        super().__init__(message)
-        self.message = message
-        self.parameters = {parameter: values}
+def _bad(message: str, parameter: str, values: list[str]) -> MalformedRequestError:
+    """A 400 naming the parameter at fault (answered in the stream's API shape)."""
+    return MalformedRequestError(message, {parameter: values})
 
 
 def _shape_of(path: str) -> Shape:
     return Shape.V2 if path.startswith("/2/") else Shape.POWERTRACK
-
-
-def _error(
-    path: str,
-    status: int,
-    message: str,
-    *,
-    headers: Mapping[str, str] | None = None,
-    parameters: Mapping[str, list[str]] | None = None,
-) -> Response:
-    if _shape_of(path) is Shape.V2:
-        return error_response(path, status, message, headers=headers, parameters=parameters)
-    body = {"error": {"message": message, "sent": sent_now()}}
-    return OrjsonResponse(body, status_code=status, headers=dict(headers or {}))
-
-
-class _StreamRoute(APIRoute):
-    """Answers the API's errors in the shape of the stream's API.
-
-    The app-wide handlers pick a shape by path and know only the rules paths;
-    authentication runs in dependencies, so the answer is made here.
-    """
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def run(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except ApiError as exc:
-                return _error(request.url.path, exc.status_code, exc.message, headers=exc.headers)
-            except _BadRequestError as exc:
-                return _error(request.url.path, 400, exc.message, parameters=exc.parameters)
-
-        return run
 
 
 def _one(params: QueryParams, *names: str) -> tuple[str, str] | None:
@@ -142,7 +104,7 @@ def _time(name: str, value: str) -> datetime:
             return datetime.strptime(value, "%Y%m%d%H%M").replace(tzinfo=UTC)
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise _BadRequestError(
+        raise _bad(
             f"Invalid {name} '{value}': expected YYYY-MM-DDTHH:mm:ssZ (or YYYYMMDDhhmm, UTC)",
             name,
             [value],
@@ -158,7 +120,7 @@ def _start(params: QueryParams) -> StartAt:
     given = [pair for pair in (backfill, start, cursor) if pair is not None]
     if len(given) > 1:
         names = ", ".join(name for name, _ in given)
-        raise _BadRequestError(
+        raise _bad(
             f"Give only one of a backfill, a start time or a cursor (got {names})",
             given[1][0],
             [given[1][1]],
@@ -171,7 +133,7 @@ def _start(params: QueryParams) -> StartAt:
         if backfill is not None:
             name, value = backfill
             if not value.isdigit():
-                raise _BadRequestError(
+                raise _bad(
                     f"Invalid {name} '{value}': a whole number of minutes from 1 to 5",
                     name,
                     [value],
@@ -186,7 +148,7 @@ def _start(params: QueryParams) -> StartAt:
         return StartAt.live()
     except (InvalidCursorError, InvalidStartError) as exc:
         name, value = cursor or backfill or start or end or ("cursor", "")
-        raise _BadRequestError(_sentence(str(exc)), name, [value]) from None
+        raise _bad(_sentence(str(exc)), name, [value]) from None
 
 
 def _flag(params: QueryParams, name: str) -> bool:
@@ -197,7 +159,7 @@ def _flag(params: QueryParams, name: str) -> bool:
         return True
     if value.lower() in {"false", "0"}:
         return False
-    raise _BadRequestError(f"Invalid {name} '{value}': expected true or false", name, [value])
+    raise _bad(f"Invalid {name} '{value}': expected true or false", name, [value])
 
 
 def _fields(params: QueryParams) -> V2Fields:
@@ -206,7 +168,7 @@ def _fields(params: QueryParams) -> V2Fields:
             params.get("tweet.fields"), params.get("user.fields"), params.get("expansions")
         )
     except InvalidFieldsError as exc:
-        raise _BadRequestError(str(exc), exc.parameter, exc.values) from None
+        raise _bad(str(exc), exc.parameter, exc.values) from None
 
 
 def _sentence(text: str) -> str:
@@ -219,7 +181,7 @@ def _holder() -> str:
 
 def _too_many(path: str) -> Response:
     if _shape_of(path) is Shape.POWERTRACK:
-        return _error(path, 429, TOO_MANY_CONNECTIONS)
+        return error_response(path, 429, TOO_MANY_CONNECTIONS)
     body = {
         "title": "ConnectionException",
         "detail": TOO_MANY_CONNECTIONS,
@@ -245,7 +207,7 @@ async def _open(
         return _too_many(path)
     except CoordinationUnavailableError as exc:
         log.warning("refusing a connection to %s/%s: %s", account, label, exc)
-        return _error(path, 503, UNAVAILABLE, headers={"Retry-After": _RETRY_AFTER_S})
+        return error_response(path, 503, UNAVAILABLE, headers={"Retry-After": _RETRY_AFTER_S})
     source: MatchSource | None = None
     try:
         source = MatchSource(
@@ -262,11 +224,11 @@ async def _open(
     except (InvalidCursorError, InvalidStartError) as exc:
         await _abandon(source, lease)
         name = "cursor" if isinstance(exc, InvalidCursorError) else "start"
-        return _error(path, 400, _sentence(str(exc)), parameters={name: []})
+        return error_response(path, 400, _sentence(str(exc)), parameters={name: []})
     except Exception:
         await _abandon(source, lease)
         log.exception("cannot open the match topic of %s/%s", account, label)
-        return _error(path, 503, UNAVAILABLE, headers={"Retry-After": _RETRY_AFTER_S})
+        return error_response(path, 503, UNAVAILABLE, headers={"Retry-After": _RETRY_AFTER_S})
     return StreamConnection(
         source,
         lease,
@@ -288,7 +250,7 @@ async def _abandon(source: MatchSource | None, lease: Any) -> None:
 
 def create_router(services: DeliveryServices) -> APIRouter:
     """The streaming endpoints, served from ``services``."""
-    router = APIRouter(route_class=_StreamRoute, tags=["streams"])
+    router = APIRouter(tags=["streams"])
 
     @router.get(POWERTRACK_STREAM_PATH, summary="Stream a PowerTrack stream's matches")
     async def powertrack_stream(request: Request, context: PowerTrackStream) -> Response:
