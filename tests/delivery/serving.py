@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import orjson
@@ -28,11 +28,11 @@ from powertrack.broker.topics import match_topic
 from powertrack.coordination.leases import Lease, LeaseManager
 from powertrack.coordination.local_leases import LocalLeaseManager
 from powertrack.coordination.sides import LocalSideRegistry
-from powertrack.delivery import DeliveryConfig, DeliveryServices, SourceOptions
+from powertrack.delivery import DeliveryConfig, DeliveryServices, MatchFeed, SourceOptions
 from powertrack.filter.output import MatchedRule, TweetFormat, match_headers, match_record
 from powertrack.settings import Settings
 from powertrack.store import SQLiteRuleStore
-from tests.delivery.support import create_topics, now_ms
+from tests.delivery.support import FEED, create_topics, now_ms
 
 LABEL = "prod"
 START_TIMEOUT_S = 10.0
@@ -82,11 +82,18 @@ class DroppableLeases:
         self._held.clear()
 
 
-class _Lifespan:
-    """Starts and stops the lease manager on the server's own event loop."""
+class Startable(Protocol):
+    async def start(self) -> None: ...
 
-    def __init__(self, app: ASGIApp, leases: LeaseManager) -> None:
-        self.app, self.leases = app, leases
+    async def stop(self) -> None: ...
+
+
+class Lifespan:
+    """Starts ``services`` (in order) on the server's own event loop and stops them
+    (in reverse) when it shuts down."""
+
+    def __init__(self, app: ASGIApp, *services: Startable) -> None:
+        self.app, self.services = app, services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan":
@@ -95,10 +102,12 @@ class _Lifespan:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                await self.leases.start()
+                for service in self.services:
+                    await service.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await self.leases.stop()
+                for service in reversed(self.services):
+                    await service.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -168,7 +177,8 @@ async def serve(
     globex = await _tenant(store, limit)
     await create_topics(bootstrap, acme.name)
     leases = leases or LocalLeaseManager()
-    services = DeliveryServices(bootstrap, leases, sides, config=config)
+    feed = MatchFeed(bootstrap, options=FEED)
+    services = DeliveryServices(feed, leases, sides, config=config)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     app = create_app(settings, store, delivery=services)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -177,7 +187,10 @@ async def serve(
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            _Lifespan(app, leases), log_level="warning", lifespan="on", timeout_graceful_shutdown=1
+            Lifespan(app, leases, feed),
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=1,
         )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

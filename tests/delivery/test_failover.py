@@ -37,14 +37,15 @@ from powertrack.broker import _admin
 from powertrack.broker.protocol import TopicSpec
 from powertrack.broker.topics import SIDES, Side
 from powertrack.coordination import LocalLeaseManager, ZooKeeperSideRegistry
-from powertrack.delivery import DeliveryConfig, DeliveryServices, SourceOptions
+from powertrack.delivery import DeliveryConfig, DeliveryServices, MatchFeed, SourceOptions
 from powertrack.delivery.cursor import decode_cursor
 from powertrack.filter.config import FilterConfig
 from powertrack.firehose.sink import kafka_tweet_sink
 from powertrack.samples import sample_rules_path
 from powertrack.settings import Settings
 from powertrack.store import NewRule, SQLiteRuleStore
-from tests.delivery.support import LABEL, create_topics
+from tests.delivery.serving import Lifespan
+from tests.delivery.support import FEED, LABEL, create_topics
 from tests.filter.pipeline import SESSION_TIMEOUT_MS, sample_tweets
 
 ZK_SESSION_S = 2.0
@@ -135,7 +136,12 @@ async def _serve(store: SQLiteRuleStore, services: DeliveryServices) -> AsyncIte
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
+        uvicorn.Config(
+            Lifespan(app, services.feed),
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=1,
+        )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -224,7 +230,9 @@ async def test_killing_side_a_mid_stream_moves_the_stream_to_side_b_without_gap_
         for side in SIDES
     }
     leases = LocalLeaseManager()
-    services = DeliveryServices(kafka_bootstrap, leases, sides, config=CONFIG)
+    services = DeliveryServices(
+        MatchFeed(kafka_bootstrap, options=FEED), leases, sides, config=CONFIG
+    )
     received: Received = []
     try:
         await _guarded(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -10,6 +12,7 @@ from powertrack.coordination.sides import LocalSideRegistry
 from powertrack.delivery import (
     Cursor,
     InvalidCursorError,
+    MatchFeed,
     MatchSource,
     SourceOptions,
     StartAt,
@@ -17,6 +20,7 @@ from powertrack.delivery import (
     stream_key,
 )
 from tests.delivery.support import (
+    FEED,
     LABEL,
     Match,
     assert_quiet,
@@ -36,8 +40,16 @@ from tests.delivery.support import (
 OPTIONS = SourceOptions(poll_timeout_ms=200)
 
 
-def _source(bootstrap: str, account: str, start: StartAt, sides: LocalSideRegistry) -> MatchSource:
-    return MatchSource(bootstrap, account, LABEL, start, sides, options=OPTIONS)
+@asynccontextmanager
+async def _source(
+    bootstrap: str, account: str, start: StartAt, sides: LocalSideRegistry
+) -> AsyncIterator[MatchSource]:
+    """A started source on a feed of its own."""
+    async with (
+        MatchFeed(bootstrap, options=FEED) as feed,
+        MatchSource(feed, account, LABEL, start, sides, options=OPTIONS) as source,
+    ):
+        yield source
 
 
 def _at(ms: int) -> datetime:
@@ -109,6 +121,36 @@ async def test_a_time_range_ends_with_its_count(kafka_bootstrap: str) -> None:
         assert len(ids(items)) == len(set(ids(items)))
         assert set(ids(items)) == expected
         assert source.count == len(expected) == 16  # 20 records, 4 of them re-published
+
+
+async def test_a_cursor_from_the_end_of_a_batch_resumes(kafka_bootstrap: str) -> None:
+    # The last record delivered sat at the end of a multi-record batch, and
+    # nothing came since: its cursor is at the true end of the topic (Tansu
+    # reports an end inside that batch), so resuming waits for what comes next.
+    account = new_account()
+    topics = await create_topics(kafka_bootstrap, account)
+    matches = interleave(firehose(2, 10), seed=9, start_ms=now_ms() - 30_000)
+    await publish(kafka_bootstrap, topics["A"], matches[:15], batched=True)
+    sides = await registry("A")
+    async with _source(kafka_bootstrap, account, StartAt.backfill(1), sides) as source:
+        items = await take(source, 15)
+    assert items[-1].topic_offset == 14
+    resumed = StartAt.from_cursor(items[-1].cursor)
+    async with _source(kafka_bootstrap, account, resumed, sides) as source:
+        await publish(kafka_bootstrap, topics["A"], matches[15:], batched=True)
+        assert ids(await take(source, 5)) == [m.tweet_id for m in matches[15:]]
+        await assert_quiet(source, 0.3)
+
+
+async def test_live_starts_after_the_last_record_of_a_batch(kafka_bootstrap: str) -> None:
+    account = new_account()
+    topics = await create_topics(kafka_bootstrap, account)
+    matches = interleave(firehose(2, 10), seed=10, start_ms=now_ms())
+    await publish(kafka_bootstrap, topics["A"], matches[:15], batched=True)
+    async with _source(kafka_bootstrap, account, StartAt.live(), await registry("A")) as source:
+        await publish(kafka_bootstrap, topics["A"], matches[15:])
+        assert ids(await take(source, 5)) == [m.tweet_id for m in matches[15:]]
+        await assert_quiet(source, 0.3)
 
 
 async def test_a_cursor_resumes_on_its_side_with_nothing_lost_or_repeated(
@@ -224,10 +266,12 @@ async def test_a_cursor_of_another_stream_or_past_the_end_is_refused(
     topics = await create_topics(kafka_bootstrap, account)
     await publish(kafka_bootstrap, topics["A"], [Match(1, 0, 0, now_ms())])
     other = encode_cursor(Cursor(stream_key("someone", "else"), "A", 0, now_ms()))
-    with pytest.raises(InvalidCursorError, match="another stream"):
-        _source(kafka_bootstrap, account, StartAt.from_cursor(other), await registry("A"))
-    ahead = encode_cursor(Cursor(stream_key(account, LABEL), "A", 5, now_ms()))
-    source = _source(kafka_bootstrap, account, StartAt.from_cursor(ahead), await registry("A"))
-    with pytest.raises(InvalidCursorError, match="ahead"):
-        await source.start()
-    await source.close()
+    async with MatchFeed(kafka_bootstrap, options=FEED) as feed:
+        sides = await registry("A")
+        with pytest.raises(InvalidCursorError, match="another stream"):
+            MatchSource(feed, account, LABEL, StartAt.from_cursor(other), sides)
+        ahead = encode_cursor(Cursor(stream_key(account, LABEL), "A", 5, now_ms()))
+        source = MatchSource(feed, account, LABEL, StartAt.from_cursor(ahead), sides)
+        with pytest.raises(InvalidCursorError, match="ahead"):
+            await source.start()
+        await source.close()

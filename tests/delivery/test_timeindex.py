@@ -54,6 +54,16 @@ class _ListOffsetsByTime:
     async def end_offsets(self, tps: list[Any]) -> dict[Any, int]:
         return dict.fromkeys(tps, 99)
 
+    async def beginning_offsets(self, tps: list[Any]) -> dict[Any, int]:
+        return dict.fromkeys(tps, 0)
+
+    def seek(self, tp: Any, offset: int) -> None:
+        self.position = offset
+
+    async def getmany(self, tp: Any, timeout_ms: int) -> dict[Any, list[Any]]:
+        # The last record is the one before the reported end (Kafka's answer).
+        return {tp: [type("Record", (), {"offset": 98})]} if self.position == 98 else {}
+
 
 @pytest.mark.parametrize(("answer", "expected"), [(12, 12), (None, 99)])
 async def test_offsets_for_times_is_used_where_the_broker_has_it(

@@ -28,8 +28,8 @@ from powertrack.coordination import (
     ZooKeeperSideRegistry,
 )
 from powertrack.delivery.connection import DeliveryConfig
+from powertrack.delivery.feed import FeedOptions, MatchFeed
 from powertrack.delivery.routes import DeliveryServices
-from powertrack.delivery.source import SourceOptions
 from powertrack.firehose.sink import TweetSink, firehose_sink
 from powertrack.metrics import Check, Metrics, broker_check, connected_check
 from powertrack.settings import Settings
@@ -75,7 +75,14 @@ def delivery_config(settings: Settings) -> DeliveryConfig:
         buffer_records=settings.stream_buffer_records,
         full_buffer_seconds=settings.stream_full_buffer_seconds,
         slow_grace_seconds=settings.stream_slow_grace_seconds,
-        source=SourceOptions(fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms),
+    )
+
+
+def feed_options(settings: Settings) -> FeedOptions:
+    """The match feed's tunables from the settings."""
+    return FeedOptions(
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        inbound_records=settings.stream_buffer_records,
     )
 
 
@@ -118,7 +125,7 @@ async def start_delivery(
     metrics: Metrics | None = None,
 ) -> tuple[TweetSink, DeliveryServices]:
     """On a started ``broker``: the firehose sink for posted tweets and what the
-    streaming endpoints need (leases and side registry, started); ``stack``
+    streaming endpoints need (match feed, leases and side registry, started); ``stack``
     closes them all."""
     sink = await stack.enter_async_context(
         firehose_sink(broker, settings.firehose_topic, partitions=settings.firehose_partitions)
@@ -129,11 +136,17 @@ async def start_delivery(
     sides = make_sides(settings)
     await sides.start()
     stack.push_async_callback(sides.stop)
-    delivery = DeliveryServices(
+    feed = MatchFeed(
         broker.bootstrap_servers,
+        capabilities=broker.capabilities,
+        options=feed_options(settings),
+    )
+    await feed.start()
+    stack.push_async_callback(feed.stop)
+    delivery = DeliveryServices(
+        feed,
         leases,
         sides,
-        capabilities=broker.capabilities,
         config=dataclasses.replace(delivery_config(settings), metrics=metrics),
     )
     return sink, delivery

@@ -1,10 +1,11 @@
 """Delivery: a customer stream's matches read back from Kafka.
 
-``MatchSource`` reads one stream's match topic on a healthy side from a
-``StartAt`` (live, backfill, a time range or a cursor), moves to the other
-side when its side fails, and delivers each match once as a ``Delivered``
-carrying its cursor. ``offset_for_time`` finds a time's offset on brokers
-without ``offsets_for_times``.
+A ``MatchFeed`` reads the match topics of every stream a process serves with
+a few shared consumers. ``MatchSource`` reads one stream's match topic through
+it on a healthy side from a ``StartAt`` (live, backfill, a time range or a
+cursor), moves to the other side when its side fails, and delivers each match
+once as a ``Delivered`` carrying its cursor. ``offset_for_time`` finds a
+time's offset on brokers without ``offsets_for_times``.
 
 ``format`` writes a match as a PowerTrack or v2 line, ``StreamConnection``
 serves one customer connection, and ``routes`` holds the streaming endpoints
@@ -28,6 +29,7 @@ from powertrack.delivery.cursor import (
     encode_cursor,
     stream_key,
 )
+from powertrack.delivery.feed import FeedOptions, FeedOverflowError, MatchFeed, Subscription
 from powertrack.delivery.format import (
     InvalidFieldsError,
     V2Fields,
@@ -57,15 +59,19 @@ __all__ = [
     "DeliveryError",
     "DeliveryServices",
     "Ending",
+    "FeedOptions",
+    "FeedOverflowError",
     "InvalidCursorError",
     "InvalidFieldsError",
     "InvalidStartError",
+    "MatchFeed",
     "MatchSource",
     "Progress",
     "Shape",
     "SourceOptions",
     "StartAt",
     "StreamConnection",
+    "Subscription",
     "V2Fields",
     "accepts_gzip",
     "create_router",

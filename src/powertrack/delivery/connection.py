@@ -7,9 +7,11 @@ tweet. When nothing is ready for ``keepalive_seconds`` a bare ``\\r\\n`` goes ou
 so clients and proxies can tell an idle stream from a dead one.
 
 A client that reads slower than its stream fills the queue; once it stays full
-for ``full_buffer_seconds`` the pump stops reading, and the response writes the
+for ``full_buffer_seconds`` (or the matches waiting behind it overflow the
+feed's ``inbound_records``) the pump stops reading, and the response writes the
 documented "unable to keep up" message and closes. Every connection has its
-own source and queue, so one slow client never holds back another. A client
+own source and queue, and the feed never waits for a reader, so one slow
+client never holds back another. A client
 that stopped reading altogether cannot take even that message, so after
 ``slow_grace_seconds`` the response is abandoned and the server closes the
 socket.
@@ -39,6 +41,7 @@ from starlette.types import Receive, Scope, Send
 
 from powertrack.api.responses import sent_now
 from powertrack.coordination.leases import Lease
+from powertrack.delivery.feed import FeedOverflowError
 from powertrack.delivery.records import Delivered
 from powertrack.delivery.source import MatchSource, SourceOptions
 from powertrack.metrics import Metrics
@@ -235,6 +238,10 @@ class StreamConnection(Response):
             self._ending = Ending.REPLAY_COMPLETE if self._bounded else Ending.OPERATIONAL
         except asyncio.CancelledError:
             raise
+        except FeedOverflowError:
+            # Matches piled up behind the full queue until the feed gave up.
+            self._ending = Ending.SLOW
+            self._slow.set()
         except Exception:
             log.exception("reading the stream failed; disconnecting its client")
             self._ending = Ending.OPERATIONAL

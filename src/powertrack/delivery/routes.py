@@ -35,7 +35,6 @@ from powertrack.api.deps import PowerTrackStream, V2Stream
 from powertrack.api.errors import MalformedRequestError, error_response
 from powertrack.api.responses import OrjsonResponse
 from powertrack.api.service import StreamContext
-from powertrack.broker.protocol import NO_CAPABILITIES, BrokerCapabilities
 from powertrack.broker.topics import Side
 from powertrack.coordination.errors import CoordinationUnavailableError, TooManyConnectionsError
 from powertrack.coordination.leases import LeaseManager
@@ -46,6 +45,7 @@ from powertrack.delivery.connection import (
     StreamConnection,
     accepts_gzip,
 )
+from powertrack.delivery.feed import MatchFeed
 from powertrack.delivery.format import InvalidFieldsError, V2Fields, powertrack_line, v2_line
 from powertrack.delivery.records import Delivered, InvalidCursorError, InvalidStartError
 from powertrack.delivery.source import MatchSource, StartAt
@@ -70,13 +70,12 @@ _HOST: Final = socket.gethostname()
 
 @dataclass(frozen=True, slots=True)
 class DeliveryServices:
-    """What the streaming endpoints need; the caller starts and stops the lease
-    manager and the side registry."""
+    """What the streaming endpoints need; the caller starts and stops the feed,
+    the lease manager and the side registry."""
 
-    bootstrap_servers: str
+    feed: MatchFeed
     leases: LeaseManager
     sides: SideRegistry
-    capabilities: BrokerCapabilities = NO_CAPABILITIES
     config: DeliveryConfig = field(default_factory=DeliveryConfig)
     preferred_side: Side = "A"
 
@@ -211,13 +210,12 @@ async def _open(
     source: MatchSource | None = None
     try:
         source = MatchSource(
-            services.bootstrap_servers,
+            services.feed,
             account,
             label,
             start,
             services.sides,
             preferred_side=services.preferred_side,
-            capabilities=services.capabilities,
             options=services.config.source,
         )
         await source.start()

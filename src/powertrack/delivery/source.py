@@ -1,8 +1,9 @@
 """The matches of one customer stream, read from a side's topic, across side failures.
 
 A ``MatchSource`` reads ``powertrack.{side}.{account}.{label}`` (one partition)
-with a group-less consumer: it assigns the partition and seeks itself, so
-nothing is committed and every stream keeps its own position.
+through the process's :class:`~powertrack.delivery.feed.MatchFeed`: a
+subscription from an offset it chose, so nothing is committed and every
+stream keeps its own position.
 
 Where it starts:
 
@@ -35,12 +36,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Final, Self
 
-from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
-    AIOKafkaConsumer,
-    TopicPartition,
-)
+from aiokafka import TopicPartition  # type: ignore[import-untyped, unused-ignore]
 
-from powertrack.broker.protocol import NO_CAPABILITIES, BrokerCapabilities
 from powertrack.broker.topics import SIDES, Side, match_topic
 from powertrack.coordination.sides import SideRegistry
 from powertrack.delivery.cursor import (
@@ -51,6 +48,7 @@ from powertrack.delivery.cursor import (
     encode_cursor,
     stream_key,
 )
+from powertrack.delivery.feed import MatchFeed, Subscription
 from powertrack.delivery.records import (
     Delivered,
     InvalidCursorError,
@@ -58,7 +56,6 @@ from powertrack.delivery.records import (
     is_catch_up,
     read_match_headers,
 )
-from powertrack.delivery.timeindex import offset_for_time
 
 __all__ = ["MAX_BACKFILL_MINUTES", "MatchSource", "SourceOptions", "StartAt"]
 
@@ -139,9 +136,6 @@ class SourceOptions:
     dedupe_window: int = DEFAULT_DEDUPE_WINDOW
     poll_timeout_ms: int = 500
     """Longest wait for records; also the delay before a failover is noticed."""
-    fetch_max_wait_ms: int = 500
-    """How long the broker may hold a fetch for more records (latency against
-    requests: every connection has its own consumer)."""
 
 
 class MatchSource:
@@ -155,34 +149,31 @@ class MatchSource:
 
     def __init__(
         self,
-        bootstrap_servers: str,
+        feed: MatchFeed,
         account: str,
         label: str,
         start: StartAt,
         sides: SideRegistry,
         *,
         preferred_side: Side = "A",
-        capabilities: BrokerCapabilities = NO_CAPABILITIES,
         options: SourceOptions | None = None,
     ) -> None:
         key = stream_key(account, label)
         if start.cursor is not None and start.cursor.stream != key:
             raise InvalidCursorError("cursor belongs to another stream")
-        self._bootstrap = bootstrap_servers
+        self._feed = feed
         self._topics = {side: match_topic(side, account, label) for side in SIDES}
         self._key = key
         self._start = start
         self._sides = sides
         self._preferred = start.cursor.side if start.cursor is not None else preferred_side
-        self._capabilities = capabilities
         self._options = options or SourceOptions()
         positions = start.cursor.positions if start.cursor is not None else None
         self._progress = Progress(positions, self._options.dedupe_window)
-        self._consumer: Any = None
+        self._subscription: Subscription | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._healthy: frozenset[Side] = frozenset()
         self._side: Side | None = None
-        self._tp: Any = None
         self._buffer: deque[Any] = deque()
         self._count = 0
         self._cursor: str | None = None
@@ -219,15 +210,6 @@ class MatchSource:
             self._origin_ms = self._not_before_ms = start.start_ms
         else:
             self._origin_ms, self._not_before_ms = now, now - tolerance
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            fetch_max_wait_ms=self._options.fetch_max_wait_ms,
-            # Only reached when retention removed the records asked for.
-            auto_offset_reset="earliest",
-        )
-        await self._consumer.start()
         self._healthy = self._sides.healthy()
         self._watcher = asyncio.create_task(self._watch_sides())
         await self._open(self._choose(), switching=False, at_end=start.is_live)
@@ -240,9 +222,9 @@ class MatchSource:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
             self._watcher = None
-        if self._consumer is not None:
-            await self._consumer.stop()
-            self._consumer = None
+        if self._subscription is not None:
+            await self._subscription.close()
+            self._subscription = None
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -270,10 +252,8 @@ class MatchSource:
                     continue
                 self._switch_retry_at = time.monotonic() + self._options.poll_timeout_ms / 1000
             if not self._buffer:
-                batch = await self._consumer.getmany(
-                    self._tp, timeout_ms=self._options.poll_timeout_ms
-                )
-                self._buffer.extend(batch.get(self._tp, []))
+                assert self._subscription is not None
+                self._buffer.extend(await self._subscription.records(self._options.poll_timeout_ms))
                 if not self._buffer:
                     await self._idle()
                 continue
@@ -325,34 +305,32 @@ class MatchSource:
     async def _idle(self) -> None:
         """Nothing to read: end a time range that is over, else wait a little."""
         end = self._start.end_ms
+        subscription = self._subscription
         if end is not None and _now_ms() > end + self._options.time_tolerance_ms:
-            if self._tp is None:
+            if subscription is None:
                 self._finished = True
                 return
-            position = await self._consumer.position(self._tp)
-            if position >= (await self._consumer.end_offsets([self._tp]))[self._tp]:
+            if subscription.position >= await self._feed.end_offset(subscription.tp):
                 self._finished = True
                 return
-        if self._tp is None:
+        if subscription is None:
             await asyncio.sleep(self._options.poll_timeout_ms / 1000)
 
     async def _open(self, side: Side, *, switching: bool, at_end: bool) -> bool:
         """Read ``side``'s topic from where this stream stands; False if it does not exist."""
         topic = self._topics[side]
-        # Not assigned blindly: some brokers (Tansu) create a topic a metadata
+        feed = self._feed
+        # Not subscribed blindly: some brokers (Tansu) create a topic a metadata
         # request names, with their default partition count.
-        if topic not in await self._consumer.topics():
+        if topic not in await feed.topics():
             return False
         tp = TopicPartition(topic, _PARTITION)
-        self._consumer.assign([tp])
-        self._buffer.clear()
         cursor = self._start.cursor
         if at_end:
-            await self._consumer.seek_to_end(tp)
             # Resolved now, not at the first fetch, so "live" means from start().
-            await self._consumer.position(tp)
+            offset = await feed.end_offset(tp)
         elif cursor is not None and side == cursor.side and not switching:
-            await self._seek_after(tp, cursor)
+            offset = await self._offset_after(tp, cursor)
         else:
             if switching or cursor is not None:
                 last = self._last_matched_ms
@@ -361,25 +339,21 @@ class MatchSource:
                 ) - self._options.failover_window_ms
             else:
                 since = self._origin_ms - self._options.time_tolerance_ms
-            offset = await offset_for_time(
-                self._consumer,
-                topic,
-                _PARTITION,
-                since,
-                use_offsets_for_times=self._capabilities.offsets_for_times,
-            )
-            self._consumer.seek(tp, offset)
+            offset = await feed.offset_for_time(tp, since)
+        previous, self._subscription = self._subscription, None
+        if previous is not None:
+            await previous.close()
+        self._buffer.clear()
+        self._subscription = await feed.subscribe(topic, _PARTITION, offset)
         if switching:
             logger.info("Stream %s: side %s is down, reading side %s", topic, self._side, side)
-        self._side, self._tp = side, tp
+        self._side = side
         return True
 
-    async def _seek_after(self, tp: Any, cursor: Cursor) -> None:
-        end = (await self._consumer.end_offsets([tp]))[tp]
-        if cursor.topic_offset >= end:
+    async def _offset_after(self, tp: Any, cursor: Cursor) -> int:
+        if cursor.topic_offset >= await self._feed.end_offset(tp):
             raise InvalidCursorError("cursor is ahead of the stream; it is not from this server")
-        beginning = (await self._consumer.beginning_offsets([tp]))[tp]
-        self._consumer.seek(tp, max(cursor.topic_offset + 1, beginning))
+        return max(cursor.topic_offset + 1, await self._feed.beginning_offset(tp))
 
     def _should_switch(self) -> bool:
         side = self._side

@@ -1,4 +1,10 @@
-"""Finding the offset of a time in a partition, with or without ``offsets_for_times``.
+"""Finding the end of a partition, and the offset of a time in it, on any broker.
+
+The end offset a broker reports is taken as a lower bound: Tansu answers the
+first offset of the last record batch plus one, however many records that
+batch holds. :func:`end_offset` reads from the offset before the reported end
+to the last record there is, which costs Kafka one record and gives the true
+end on both.
 
 Kafka answers "the first offset whose record timestamp is at or after T" with
 ListOffsets by timestamp. The embedded Tansu broker ignores the timestamp and
@@ -22,12 +28,27 @@ from aiokafka import TopicPartition  # type: ignore[import-untyped, unused-ignor
 
 from powertrack.delivery.records import DeliveryError
 
-__all__ = ["offset_for_time"]
+__all__ = ["end_offset", "offset_for_time"]
 
 # One fetch of a record known to exist; the broker answers at once, so this
 # only bounds a broker that stopped answering.
 _PROBE_TIMEOUT_MS: Final = 2_000
 _PROBE_ATTEMPTS: Final = 3
+
+
+async def end_offset(consumer: Any, tp: Any, *, probe_timeout_ms: int = _PROBE_TIMEOUT_MS) -> int:
+    """The offset the next record of ``tp`` will get.
+
+    ``consumer`` is a started AIOKafkaConsumer with ``tp`` assigned; its
+    position is moved."""
+    reported = int((await consumer.end_offsets([tp]))[tp])
+    beginning = int((await consumer.beginning_offsets([tp]))[tp])
+    if reported <= beginning:
+        return reported
+    consumer.seek(tp, reported - 1)
+    batch = await consumer.getmany(tp, timeout_ms=probe_timeout_ms)
+    records = batch.get(tp, [])
+    return max(reported, records[-1].offset + 1) if records else reported
 
 
 async def offset_for_time(
@@ -41,7 +62,7 @@ async def offset_for_time(
 ) -> int:
     """The first offset of ``topic``/``partition`` whose record timestamp is ``>= ts_ms``.
 
-    The end offset if there is none. ``consumer`` is a started AIOKafkaConsumer
+    The end offset (:func:`end_offset`) if there is none. ``consumer`` is a started AIOKafkaConsumer
     with the partition assigned; without ``use_offsets_for_times`` (the
     broker's ``BrokerCapabilities.offsets_for_times``) its position is moved,
     and the caller seeks where it wants to read next.
@@ -52,9 +73,9 @@ async def offset_for_time(
         answer = found.get(tp)
         if answer is not None:
             return int(answer.offset)
-        return int((await consumer.end_offsets([tp]))[tp])
+        return await end_offset(consumer, tp, probe_timeout_ms=probe_timeout_ms)
     low = int((await consumer.beginning_offsets([tp]))[tp])
-    high = int((await consumer.end_offsets([tp]))[tp])
+    high = await end_offset(consumer, tp, probe_timeout_ms=probe_timeout_ms)
     while low < high:
         middle = (low + high) // 2
         record = await _first_record_from(consumer, tp, middle, probe_timeout_ms)
