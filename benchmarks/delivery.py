@@ -22,7 +22,9 @@ with Basic auth and ``Accept-Encoding: identity``.
    (``--streams``) connections read live, and a producer publishes
    ``--rate`` tweets/s for ``--seconds``, with fresh ids and its send time
    (ns) as the tweet's first member ``bench_sent``. Latency is the client's
-   receipt time minus that, over every line received. The node gets
+   receipt time minus that, over every line received; ``from_match`` is the
+   part after the node matched the tweet (receipt minus the ``matched_at`` in
+   the line's cursor: clients ask ``include_cursor=true``). The node gets
    ``--drain-timeout`` seconds after the producer stops to catch up.
 3. **failover**: a throwaway ZooKeeper (its ``tickTime`` lowered so that a
    short session is allowed), one stream with the rule ``--failover-rule``,
@@ -493,7 +495,7 @@ async def measure_latency(
         clients = await run_clients(
             group,
             "latency",
-            [_connection(base, a, {}) for a in accounts],
+            [_connection(base, a, {"include_cursor": "true"}) for a in accounts],
             args.client_processes,
             args.seconds + args.drain_timeout + 120,
         )
@@ -527,6 +529,7 @@ async def measure_latency(
         results = [await c.event("result", 60) for c in clients]
         final = await node.stop()
     latencies = sorted(x for r in results for x in r["latencies_ms"])
+    delivery = sorted(x for r in results for x in r["delivery_ms"])
     connections = [c for r in results for c in r["connections"]]
     kept_up = backlog <= args.rate * KEPT_UP_BACKLOG_SECONDS
     return {
@@ -552,6 +555,8 @@ async def measure_latency(
         "p50_ms": percentile(latencies, 0.50),
         "p99_ms": percentile(latencies, 0.99),
         "max_ms": latencies[-1] if latencies else None,
+        "from_match_p50_ms": percentile(delivery, 0.50),
+        "from_match_p99_ms": percentile(delivery, 0.99),
     }
 
 

@@ -32,6 +32,7 @@ import httpx
 import orjson
 
 SENT_KEY = b'"bench_sent":'
+CURSOR_KEY = b'"cursor":"'
 _PACING_INTERVAL = 0.002
 _NEWLINE = b"\r\n"
 
@@ -179,6 +180,7 @@ class Connection:
     lines: int = 0
     endings: list[str] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
+    delivery_ms: list[float] = field(default_factory=list)
     seen: list[tuple[float, int, str]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
@@ -204,6 +206,11 @@ def _line_handler(mode: str, connection: Connection) -> Any:
         start = at + len(SENT_KEY)
         end = line.index(b",", start)
         connection.latencies_ms.append(round((now_ns - int(line[start:end])) / 1e6, 2))
+        at = line.rfind(CURSOR_KEY)
+        if at >= 0:
+            start = at + len(CURSOR_KEY)
+            matched_at = decode_cursor(line[start : line.index(b'"', start)].decode()).matched_at_ms
+            connection.delivery_ms.append(round(now_ns / 1e6 - matched_at, 2))
 
     def failover(line: bytes, now_ns: int) -> None:
         document = orjson.loads(line)
@@ -313,6 +320,7 @@ async def run_clients(spec: dict[str, Any]) -> dict[str, Any]:
     }
     if mode == "latency":
         result["latencies_ms"] = [x for c in connections for x in c.latencies_ms]
+        result["delivery_ms"] = [x for c in connections for x in c.delivery_ms]
     if mode == "failover":
         result["seen"] = [s for c in connections for s in c.seen]
     return result

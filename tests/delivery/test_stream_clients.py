@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import orjson
@@ -13,7 +15,16 @@ from xdk.streaming import StreamConfig
 
 from powertrack.cli.stream import Backoff, StreamClient
 from powertrack.coordination import CoordinationUnavailableError, Lease, ZooKeeperLeaseManager
-from tests.delivery.serving import DroppableLeases, produce, records, sample_tweets, serve
+from powertrack.delivery import SourceOptions
+from tests.delivery.serving import (
+    FAST,
+    DroppableLeases,
+    produce,
+    records,
+    sample_tweets,
+    serve,
+)
+from tests.delivery.support import now_ms
 
 TWEETS = sample_tweets(20)
 
@@ -88,6 +99,51 @@ async def test_the_client_resumes_from_its_cursor_after_a_drop(kafka_bootstrap: 
     assert [orjson.loads(line)["id"] for line in lines] == [item.tweet_id for item in items]
     assert all("cursor" not in orjson.loads(line) for line in lines)
     assert lines[0].encode() == items[0].value
+
+
+async def test_the_client_resumes_a_replay_and_stops_at_its_end(kafka_bootstrap: str) -> None:
+    leases = DroppableLeases()
+    config = dataclasses.replace(
+        FAST, source=SourceOptions(poll_timeout_ms=100, time_tolerance_ms=300)
+    )
+    async with serve(kafka_bootstrap, leases=leases, config=config) as served:
+        now = now_ms()
+        # Matched 1 s apart, the first 6 before the replay starts and the rest
+        # after; its range ends after the 10th.
+        items = records(TWEETS[:12], start_ms=now - 6_000, step_ms=1_000)
+        start, end = items[0].matched_at_ms, items[9].matched_at_ms + 500
+        lines: list[str] = []
+        notices: list[str] = []
+        client = StreamClient(
+            served.pt_url,
+            auth=httpx.BasicAuth(served.acme.name, served.acme.password),
+            start_time=_iso(start),
+            end_time=_iso(end),
+            emit=lines.append,
+            notify=notices.append,
+            read_timeout=5,
+            backoff=Backoff(network_step=0.05),
+        )
+        await produce(kafka_bootstrap, served.topics["A"], items[:6])
+        thread = threading.Thread(target=client.run, daemon=True)
+        thread.start()
+        try:
+            await _until(lambda: len(lines) == 6)
+            leases.drop_all()
+            await _until(lambda: any("operational" in notice for notice in notices))
+            await produce(kafka_bootstrap, served.topics["A"], items[6:])
+            # The resumed connection ends the replay, and the client stops.
+            await asyncio.to_thread(thread.join, 20)
+            assert not thread.is_alive()
+        finally:
+            client.stop.set()
+    assert [orjson.loads(line)["id"] for line in lines] == [i.tweet_id for i in items[:10]]
+    completed = [orjson.loads(n)["info"] for n in notices if "Replay Request Completed" in n]
+    assert [info["activity_count"] for info in completed] == [4]
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
 
 
 async def test_zookeeper_leases_limit_connections(

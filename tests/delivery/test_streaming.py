@@ -200,7 +200,7 @@ async def test_bad_requests_are_refused_with_reasons(kafka_bootstrap: str) -> No
             ({"backfillMinutes": "9"}, "Backfill must be 1 to 5"),
             ({"startTime": "yesterday"}, "Invalid startTime"),
             ({"cursor": "not-a-cursor"}, "cursor"),
-            ({"endTime": "202401010000"}, "needs a start time"),
+            ({"endTime": "202401010000"}, "needs a start time or a cursor"),
             ({"include_cursor": "maybe"}, "expected true or false"),
             ({"backfillMinutes": "2", "cursor": "x"}, "only one of"),
         ]

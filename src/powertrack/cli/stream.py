@@ -2,7 +2,9 @@
 
 Every connection asks for ``include_cursor=true``; the cursor of the last line
 printed is kept, and a reconnection resumes right after it, so a dropped
-connection loses and repeats nothing. Reconnections wait as X's streaming
+connection loses and repeats nothing. A replay (``--start-time`` with
+``--end-time``) resumes the same way and still ends at its end time; the
+client stops at the server's "Replay Request Completed". Reconnections wait as X's streaming
 documentation advises (:class:`Backoff`).
 """
 
@@ -107,6 +109,10 @@ class StreamClient:
     auth: httpx.Auth | None = None
     token: str | None = None
     backfill_minutes: int | None = None
+    start_time: str | None = None
+    """Where to start (ISO 8601 or ``YYYYMMDDhhmm``, UTC), passed as the server takes it."""
+    end_time: str | None = None
+    """Where a replay from ``start_time`` (or ``cursor``) ends."""
     show_cursor: bool = False
     emit: Callable[[str], None] = print
     notify: Callable[[str], None] = field(default=lambda text: print(text, file=sys.stderr))
@@ -131,13 +137,16 @@ class StreamClient:
                     self.stop.wait(wait)
 
     def _params(self) -> dict[str, str]:
+        v2 = self.token is not None
         params = {"include_cursor": "true"}
         if self.cursor is not None:
             params["cursor"] = self.cursor
+        elif self.start_time is not None:
+            params["start_time" if v2 else "startTime"] = self.start_time
         elif self.backfill_minutes is not None:
-            params["backfillMinutes" if self.token is None else "backfill_minutes"] = str(
-                self.backfill_minutes
-            )
+            params["backfill_minutes" if v2 else "backfillMinutes"] = str(self.backfill_minutes)
+        if self.end_time is not None:
+            params["end_time" if v2 else "endTime"] = self.end_time
         return params
 
     def _connect(self, client: httpx.Client) -> float | None:
@@ -201,6 +210,20 @@ def stream_command(
         int | None,
         typer.Option("--backfill-minutes", min=1, max=5, help="Start 1 to 5 minutes back."),
     ] = None,
+    start_time: Annotated[
+        str | None,
+        typer.Option("--start-time", help="Start at this time (ISO 8601 or YYYYMMDDhhmm, UTC)."),
+    ] = None,
+    end_time: Annotated[
+        str | None,
+        typer.Option(
+            "--end-time", help="With --start-time or --cursor: stop after this time (a replay)."
+        ),
+    ] = None,
+    cursor: Annotated[
+        str | None,
+        typer.Option("--cursor", help="Resume right after the line this cursor came with."),
+    ] = None,
     show_cursor: Annotated[
         bool, typer.Option("--show-cursor", help="Keep each line's cursor in the output.")
     ] = False,
@@ -218,7 +241,12 @@ def stream_command(
         client = StreamClient(base + path, auth=httpx.BasicAuth(account, password))
     else:
         raise typer.BadParameter("give --token (v2) or --account and --password (PowerTrack)")
+    if sum(given is not None for given in (backfill_minutes, start_time, cursor)) > 1:
+        raise typer.BadParameter("give only one of --backfill-minutes, --start-time and --cursor")
+    if end_time is not None and start_time is None and cursor is None:
+        raise typer.BadParameter("--end-time needs --start-time or --cursor")
     client.backfill_minutes = backfill_minutes
+    client.start_time, client.end_time, client.cursor = start_time, end_time, cursor
     client.show_cursor = show_cursor
     client.emit = _print_flushed
     try:

@@ -126,9 +126,8 @@ def _start(params: QueryParams) -> StartAt:
         )
     try:
         if cursor is not None:
-            if end is not None:
-                raise InvalidStartError("an end time cannot be combined with a cursor")
-            return StartAt.from_cursor(cursor[1])
+            # With an end time: a replay resumed where its connection dropped.
+            return StartAt.from_cursor(cursor[1], None if end is None else _time(*end))
         if backfill is not None:
             name, value = backfill
             if not value.isdigit():
@@ -143,7 +142,7 @@ def _start(params: QueryParams) -> StartAt:
         if start is not None:
             return StartAt.time_range(_time(*start), None if end is None else _time(*end))
         if end is not None:
-            raise InvalidStartError("an end time needs a start time")
+            raise InvalidStartError("an end time needs a start time or a cursor")
         return StartAt.live()
     except (InvalidCursorError, InvalidStartError) as exc:
         name, value = cursor or backfill or start or end or ("cursor", "")

@@ -74,7 +74,8 @@ class StartAt:
     start_ms: int | None = None
     """Start of a time range (ms since the epoch, by ``matched_at``)."""
     end_ms: int | None = None
-    """End of a time range, inclusive; None for a range that goes on live."""
+    """End of a time range (from a start time or a cursor), inclusive; None to go
+    on live."""
     cursor: Cursor | None = None
 
     def __post_init__(self) -> None:
@@ -87,8 +88,11 @@ class StartAt:
             raise InvalidStartError(
                 f"backfill must be 1 to {MAX_BACKFILL_MINUTES} minutes, not {self.backfill_minutes}"
             )
-        if self.end_ms is not None and (self.start_ms is None or self.end_ms < self.start_ms):
-            raise InvalidStartError("an end time needs a start time no later than it")
+        if self.end_ms is not None:
+            if self.start_ms is None and self.cursor is None:
+                raise InvalidStartError("an end time needs a start time or a cursor")
+            if self.start_ms is not None and self.end_ms < self.start_ms:
+                raise InvalidStartError("an end time needs a start time no later than it")
 
     @property
     def is_live(self) -> bool:
@@ -112,10 +116,10 @@ class StartAt:
         return cls(start_ms=_ms(start), end_ms=None if end is None else _ms(end))
 
     @classmethod
-    def from_cursor(cls, token: str) -> StartAt:
-        """Right after the record ``token`` was delivered with; ``InvalidCursorError`` if
-        it is not a cursor."""
-        return cls(cursor=decode_cursor(token))
+    def from_cursor(cls, token: str, end: datetime | None = None) -> StartAt:
+        """Right after the record ``token`` was delivered with, up to ``end`` if given
+        (a replay resumed); ``InvalidCursorError`` if it is not a cursor."""
+        return cls(cursor=decode_cursor(token), end_ms=None if end is None else _ms(end))
 
 
 def _ms(moment: datetime) -> int:
