@@ -31,9 +31,9 @@ class FilterConfig:
     rule_poll_interval: float = 0.25
     commit_interval: float = 1.0
     max_batch: int = 500
-    fetch_max_wait_ms: int = 500
-    """How long the broker may hold a fetch for more records: latency against
-    fewer requests. The embedded broker holds most fetches this long."""
+    fetch_max_wait_ms: int = 50
+    """How long the broker may hold a fetch with nothing new: latency against
+    requests while idle. The embedded broker answers only at the end of it."""
     max_in_flight: int = 10_000
     """Unacknowledged publishes beyond which reading waits for the producer."""
     flush_timeout: float = 30.0

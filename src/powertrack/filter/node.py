@@ -62,7 +62,7 @@ from powertrack.filter.handoff import Handoff
 from powertrack.filter.offsets import OffsetTracker
 from powertrack.filter.output import dead_letter_headers
 from powertrack.filter.records import Publish, match_publishes, match_streams, parse_tweet
-from powertrack.filter.stack import StackRules, StackView
+from powertrack.filter.stack import StackRules, StackView, settle_heap
 from powertrack.metrics import Metrics, NodeMetrics
 from powertrack.store.errors import StoreError
 from powertrack.store.protocol import RuleStore
@@ -149,6 +149,7 @@ class FilterNode:
     async def start(self) -> None:
         """Load the stack's rules, create its topics, connect and join the group."""
         await self._stack.refresh()
+        settle_heap()
         await self._read_moves()
         await self._stack.ensure_topics([self.config.dead_letters])
         client_id = f"{self.config.client_id}-{self.config.side}-{self.config.stack}"
