@@ -39,8 +39,9 @@ with Basic auth and ``Accept-Encoding: identity``.
    topics (nothing missing, nothing twice).
 
 ``--fetch-max-wait-ms`` sets ``fetch_max_wait_ms`` of the filter nodes' and
-the streams' consumers (aiokafka's default: 500 ms); Tansu holds a fetch that
-long even when records arrive, so on Tansu it bounds both hops' latency.
+the streams' consumers (powertrack's default: 50 ms); Tansu holds a fetch
+that finds nothing new that long even when records arrive meanwhile, so on
+Tansu it bounds both hops' added latency.
 
     python benchmarks/delivery.py                    # a few minutes
     python benchmarks/delivery.py --quick

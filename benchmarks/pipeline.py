@@ -25,9 +25,9 @@ on a 2-core machine the producer's CPU is not the node's.
    :func:`read_range`), so small figures are floored at 0.
 
 ``--fetch-max-wait-ms`` sets the node consumer's ``fetch_max_wait_ms``
-(aiokafka's default is 500). Tansu holds a fetch for up to that long even
-when records arrive meanwhile, which Kafka does not, so on Tansu it bounds
-the match latency from below.
+(powertrack's default is 50). Tansu holds a fetch that finds nothing new for
+that long even when records arrive meanwhile, which Kafka does not, so on
+Tansu it adds up to that much to the match latency.
 
 Tweets are the real corpus of ``../shared/data`` (non-tweet lines left out),
 repeated as often as needed: a node does no de-duplication, so a repeated

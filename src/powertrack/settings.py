@@ -56,10 +56,11 @@ class Settings(BaseSettings):
         "the embedded Tansu broker",
     )
     kafka_fetch_max_wait_ms: int = Field(
-        default=500,
+        default=50,
         ge=0,
         description="How long the broker may hold a fetch of filter nodes and streams "
-        "for more records: lower means less latency and more requests",
+        "with nothing new: lower means less latency (the embedded broker answers only "
+        "at the end of it) and more requests while idle",
     )
     firehose_topic: str = Field(default="firehose", pattern=r"^[A-Za-z0-9._-]{1,249}$")
     firehose_partitions: int = Field(default=8, ge=1, le=1024)

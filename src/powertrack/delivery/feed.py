@@ -67,10 +67,10 @@ class FeedOverflowError(DeliveryError):
 class FeedOptions:
     """Tunables of a ``MatchFeed``; the defaults suit production."""
 
-    fetch_max_wait_ms: int = 500
-    """How long the broker may hold a fetch for more records: latency against
-    requests. Kafka answers as soon as a record is there; Tansu holds most
-    fetches this long."""
+    fetch_max_wait_ms: int = 50
+    """How long the broker may hold a fetch with nothing new: latency against
+    requests while idle. Kafka answers as soon as a record arrives; Tansu only
+    at the end of the wait."""
     inbound_records: int = 5_000
     """Records a subscription may hold untaken before it is dropped as too slow
     (a fetch bigger than that is taken whole by a reader that took the last)."""
