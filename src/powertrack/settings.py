@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     stream_slow_grace_seconds: float = Field(
         default=5.0, gt=0, description="Seconds a slow client gets to take its disconnect message"
     )
+    api_shutdown_grace_seconds: int = Field(
+        default=5,
+        ge=1,
+        description="On SIGTERM, seconds open requests get to finish before they are cut "
+        "(streams never finish by themselves; their clients reconnect elsewhere)",
+    )
 
     metrics_port: int | None = Field(
         default=None,

@@ -192,6 +192,7 @@ async def serve_api(settings: Settings, *, migrate: bool) -> None:
             log_level=settings.log_level.lower(),
             # powertrack's own logging configuration, so uvicorn's lines are JSON too.
             log_config=None,
+            timeout_graceful_shutdown=settings.api_shutdown_grace_seconds,
         )
         await uvicorn.Server(config).serve()
 

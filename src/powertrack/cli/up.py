@@ -201,6 +201,7 @@ async def run_up(
                 port=settings.api_port,
                 log_config=None,
                 log_level=logging.getLogger().getEffectiveLevel(),
+                timeout_graceful_shutdown=settings.api_shutdown_grace_seconds,
             )
         )
         nodes = [
