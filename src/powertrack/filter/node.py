@@ -53,6 +53,7 @@ from aiokafka.abc import (  # type: ignore[import-untyped, unused-ignore]
 )
 from aiokafka.errors import KafkaError  # type: ignore[import-untyped, unused-ignore]
 
+from powertrack.aio import cancel_and_wait
 from powertrack.broker.errors import BrokerError
 from powertrack.broker.protocol import Broker
 from powertrack.coordination.protocol import RuleChangeSignal
@@ -220,19 +221,13 @@ class FilterNode:
         if not fetch.done():
             # Records not yet returned are not consumed: the group's next
             # reader of the partition fetches them again.
-            fetch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await fetch
+            await cancel_and_wait(fetch)
             return {}
         batch: _Batch = fetch.result()
         return batch
 
     async def _shutdown(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._tasks)
         # A catch-up cut short is run again, from its start, by the next owner.
         await self._runner.finish()
         try:

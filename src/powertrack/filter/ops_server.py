@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 import uvicorn
 from fastapi import FastAPI
 
+from powertrack.aio import cancel_and_wait
 from powertrack.api.routes.ops import create_router
 from powertrack.metrics import Check, Metrics
 
@@ -92,8 +93,6 @@ async def ops_server(
             async with asyncio.timeout(_STOP_TIMEOUT):
                 await task
         except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         finally:
             sock.close()

@@ -28,6 +28,7 @@ import threading
 from collections.abc import Collection, Iterable, Sequence
 from typing import NamedTuple
 
+from powertrack.aio import cancel_and_wait
 from powertrack.coordination.protocol import RuleChangeSignal
 from powertrack.index.index import RuleIndex
 from powertrack.rules.errors import RuleSyntaxError
@@ -124,11 +125,7 @@ class RuleSync:
     async def stop(self) -> None:
         """Stop following the log. The index keeps the rules it has."""
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*tasks)
 
     async def poll_once(self) -> int:
         """Apply the log entries after :attr:`position`; return how many were applied.
