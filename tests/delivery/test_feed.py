@@ -178,7 +178,7 @@ async def test_look_ups_answer_offsets_and_times(kafka_bootstrap: str) -> None:
     tp = TopicPartition(topic, 0)
     async with MatchFeed(kafka_bootstrap, options=FEED) as feed:
         assert topic in await feed.topics()
-        assert await feed.beginning_offset(tp) == 0
+        assert await feed.bounds(tp) == (0, 30)
         assert await feed.end_offset(tp) == 30
         found = await asyncio.gather(
             *(feed.offset_for_time(tp, start + n * STEP_MS) for n in (0, 7, 29))

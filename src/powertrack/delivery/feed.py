@@ -45,9 +45,10 @@ from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
     TopicPartition,
 )
 
+from powertrack.aio import cancel_and_wait
 from powertrack.broker.protocol import NO_CAPABILITIES, BrokerCapabilities
 from powertrack.delivery.records import DeliveryError
-from powertrack.delivery.timeindex import end_offset, offset_for_time
+from powertrack.delivery.timeindex import offset_bounds, offset_for_time
 
 __all__ = ["FeedOptions", "FeedOverflowError", "MatchFeed", "Subscription"]
 
@@ -199,16 +200,16 @@ class MatchFeed:
         async with self._lookup() as consumer:
             return set(await consumer.topics())
 
-    async def end_offset(self, tp: Any) -> int:
-        """The offset the next record of ``tp`` will get (read: see ``end_offset``)."""
+    async def bounds(self, tp: Any) -> tuple[int, int]:
+        """The first offset ``tp`` still holds, and the offset its next record will
+        get (read, not trusted: see ``offset_bounds``)."""
         async with self._lookup() as consumer:
             consumer.assign([tp])
-            return await end_offset(consumer, tp)
+            return await offset_bounds(consumer, tp)
 
-    async def beginning_offset(self, tp: Any) -> int:
-        """The first offset ``tp`` still holds."""
-        async with self._lookup() as consumer:
-            return int((await consumer.beginning_offsets([tp]))[tp])
+    async def end_offset(self, tp: Any) -> int:
+        """The offset the next record of ``tp`` will get."""
+        return (await self.bounds(tp))[1]
 
     async def offset_for_time(self, tp: Any, ts_ms: int) -> int:
         """The first offset of ``tp`` matched at or after ``ts_ms`` (see ``offset_for_time``)."""
@@ -324,22 +325,21 @@ class _Lane:
     async def stop(self, error: DeliveryError) -> None:
         self._closing = True
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.wait({self._task})
+            await cancel_and_wait(self._task)
         self._fail_all(error)
         await self._consumer.stop()
 
     async def _run(self) -> None:
         try:
             while True:
-                if self._dirty:
-                    self._reassign()
-                self._changed.clear()
-                if not self._next:
-                    if not await self._wait_for_work():
-                        break
-                    continue
                 try:
+                    if self._dirty:
+                        self._reassign()
+                    self._changed.clear()
+                    if not self._next:
+                        if not await self._wait_for_work():
+                            break
+                        continue
                     batches = await self._fetch()
                     for tp, records in batches.items():
                         self._hand_out(tp, records)
@@ -387,10 +387,8 @@ class _Lane:
             changed.cancel()
             if not fetch.done():
                 # getmany hands records out without awaiting, so a cancelled
-                # fetch has taken none. Waited for with wait(), which leaves
-                # this task's own cancellation (stop()) to propagate.
-                fetch.cancel()
-                await asyncio.wait({fetch})
+                # fetch has taken none.
+                await cancel_and_wait(fetch)
         if fetch.cancelled():
             return {}
         result: dict[Any, list[Any]] = fetch.result()

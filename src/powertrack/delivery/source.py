@@ -27,7 +27,6 @@ always safe.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -38,6 +37,7 @@ from typing import Any, Final, Self
 
 from aiokafka import TopicPartition  # type: ignore[import-untyped, unused-ignore]
 
+from powertrack.aio import cancel_and_wait
 from powertrack.broker.topics import SIDES, Side, match_topic
 from powertrack.coordination.sides import SideRegistry
 from powertrack.delivery.cursor import (
@@ -222,9 +222,7 @@ class MatchSource:
         """Stop reading; iteration ends."""
         self._finished = True
         if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
+            await cancel_and_wait(self._watcher)
             self._watcher = None
         if self._subscription is not None:
             await self._subscription.close()
@@ -355,9 +353,10 @@ class MatchSource:
         return True
 
     async def _offset_after(self, tp: Any, cursor: Cursor) -> int:
-        if cursor.topic_offset >= await self._feed.end_offset(tp):
+        beginning, end = await self._feed.bounds(tp)
+        if cursor.topic_offset >= end:
             raise InvalidCursorError("cursor is ahead of the stream; it is not from this server")
-        return max(cursor.topic_offset + 1, await self._feed.beginning_offset(tp))
+        return max(cursor.topic_offset + 1, beginning)
 
     def _should_switch(self) -> bool:
         side = self._side

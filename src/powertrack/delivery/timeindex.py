@@ -2,7 +2,7 @@
 
 The end offset a broker reports is taken as a lower bound: Tansu answers the
 first offset of the last record batch plus one, however many records that
-batch holds. :func:`end_offset` reads from the offset before the reported end
+batch holds. :func:`offset_bounds` reads from the offset before the reported end
 to the last record there is, which costs Kafka one record and gives the true
 end on both.
 
@@ -28,7 +28,7 @@ from aiokafka import TopicPartition  # type: ignore[import-untyped, unused-ignor
 
 from powertrack.delivery.records import DeliveryError
 
-__all__ = ["end_offset", "offset_for_time"]
+__all__ = ["offset_bounds", "offset_for_time"]
 
 # One fetch of a record known to exist; the broker answers at once, so this
 # only bounds a broker that stopped answering.
@@ -36,19 +36,21 @@ _PROBE_TIMEOUT_MS: Final = 2_000
 _PROBE_ATTEMPTS: Final = 3
 
 
-async def end_offset(consumer: Any, tp: Any, *, probe_timeout_ms: int = _PROBE_TIMEOUT_MS) -> int:
-    """The offset the next record of ``tp`` will get.
+async def offset_bounds(
+    consumer: Any, tp: Any, *, probe_timeout_ms: int = _PROBE_TIMEOUT_MS
+) -> tuple[int, int]:
+    """The first offset ``tp`` still holds, and the offset its next record will get.
 
     ``consumer`` is a started AIOKafkaConsumer with ``tp`` assigned; its
     position is moved."""
     reported = int((await consumer.end_offsets([tp]))[tp])
     beginning = int((await consumer.beginning_offsets([tp]))[tp])
     if reported <= beginning:
-        return reported
+        return beginning, reported
     consumer.seek(tp, reported - 1)
     batch = await consumer.getmany(tp, timeout_ms=probe_timeout_ms)
     records = batch.get(tp, [])
-    return max(reported, records[-1].offset + 1) if records else reported
+    return beginning, max(reported, records[-1].offset + 1) if records else reported
 
 
 async def offset_for_time(
@@ -62,10 +64,9 @@ async def offset_for_time(
 ) -> int:
     """The first offset of ``topic``/``partition`` whose record timestamp is ``>= ts_ms``.
 
-    The end offset (:func:`end_offset`) if there is none. ``consumer`` is a started AIOKafkaConsumer
-    with the partition assigned; without ``use_offsets_for_times`` (the
-    broker's ``BrokerCapabilities.offsets_for_times``) its position is moved,
-    and the caller seeks where it wants to read next.
+    The end offset (:func:`offset_bounds`) if there is none. ``consumer`` is a
+    started AIOKafkaConsumer with the partition assigned; its position is
+    moved, and the caller seeks where it wants to read next.
     """
     tp = TopicPartition(topic, partition)
     if use_offsets_for_times:
@@ -73,9 +74,8 @@ async def offset_for_time(
         answer = found.get(tp)
         if answer is not None:
             return int(answer.offset)
-        return await end_offset(consumer, tp, probe_timeout_ms=probe_timeout_ms)
-    low = int((await consumer.beginning_offsets([tp]))[tp])
-    high = await end_offset(consumer, tp, probe_timeout_ms=probe_timeout_ms)
+        return (await offset_bounds(consumer, tp, probe_timeout_ms=probe_timeout_ms))[1]
+    low, high = await offset_bounds(consumer, tp, probe_timeout_ms=probe_timeout_ms)
     while low < high:
         middle = (low + high) // 2
         record = await _first_record_from(consumer, tp, middle, probe_timeout_ms)
