@@ -148,7 +148,11 @@ async def read_topic(bootstrap: str, topic: str) -> list[Any]:
         # Listing every topic, rather than asking for this one, creates nothing.
         if topic not in await consumer.topics():
             return []
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+        # A topic being created can be listed before its partitions are.
+        partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        if not tps:
+            return []
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
