@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate the bundled samples in src/powertrack/samples/.
+"""Regenerate the bundled samples in powertrack/samples/.
 
     python scripts/make_samples.py [--check]
 
@@ -33,7 +33,7 @@ V2_EVERY = 10
 # Rule ids are 64-bit snowflake-like integers, counted up from a fixed instant.
 FIRST_RULE_ID = (1_685_577_600_000 - 1_288_834_974_657) << 22
 
-SAMPLES = Path(__file__).resolve().parents[1] / "src" / "powertrack" / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "powertrack" / "samples"
 
 # (tag, rule). {author0}, {author1}: the busiest authors; {org}: the most
 # retweeted account; {mentioned}: the most mentioned user; {replied}: the
