@@ -1,14 +1,17 @@
 """Building blocks shared by the v1.1 and v2 readers.
 
-Checked conversions name the field by its JSON path when they fail. The
-constructors skip the frozen dataclasses' ``__init__``, which is the largest
-single cost of a parse at firehose rates.
+Only a tweet's id and text are required (:func:`as_id` raises). Every other
+conversion takes the reader's ``ignored`` list: a value of the wrong type or
+shape is read as absent and its field's path is appended there (``user.name``,
+``entities.urls[].url``: no list index, no payload key, so the set of paths is
+fixed by the code). Null is simply absent and not noted. The constructors skip
+the frozen dataclasses' ``__init__``, which is the largest single cost of a
+parse at firehose rates.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -26,13 +29,16 @@ __all__ = [
     "as_point",
     "as_str",
     "fast_constructor",
+    "id_error",
     "iso_date_ms",
     "new_media",
     "new_mention",
     "new_tweet",
     "new_url",
     "new_user",
+    "opt_id",
     "opt_str",
+    "read_id",
     "v11_date_ms",
 ]
 
@@ -101,24 +107,49 @@ new_url = fast_constructor(UrlEntity, "url", "expanded_url")
 new_media = fast_constructor(Media, "type", "url", "expanded_url")
 
 
-def as_id(value: Any, field: str) -> str:
-    """A tweet/user id as a decimal string, from a string, an integer or ``{"$numberLong": ...}``.
+def read_id(value: Any) -> str | None:
+    """A tweet/user id as a decimal string, or None when ``value`` is not one.
 
-    The last form is MongoDB extended JSON, which some archived corpora use.
+    Ids come as strings, integers or ``{"$numberLong": ...}``; the last form
+    is MongoDB extended JSON, which some archived corpora use.
     """
+    if type(value) is dict and len(value) == 1 and "$numberLong" in value:
+        value = value["$numberLong"]
     if type(value) is str:
-        if value.isascii() and value.isdigit():
-            return value
-        raise TweetFormatError(f"{field}: expected a decimal id, got {value[:40]!r}")
+        return value if value.isascii() and value.isdigit() else None
     if type(value) is int and value >= 0:
         return str(value)
-    if type(value) is dict and len(value) == 1 and "$numberLong" in value:
-        return as_id(value["$numberLong"], field)
-    raise wrong_type(field, value, "a decimal id")
+    return None
 
 
-def as_count(value: Any, field: str) -> int:
-    """A count: an integer, a decimal string, or null (0)."""
+def as_id(value: Any, field: str) -> str:
+    """A required id (see :func:`read_id`); :class:`TweetFormatError` naming ``field`` if it
+    is not one."""
+    found = read_id(value)
+    if found is None:
+        raise id_error(value, field)
+    return found
+
+
+def id_error(value: Any, field: str) -> TweetFormatError:
+    """The error for ``field`` holding ``value``, which is not an id."""
+    if type(value) is str:
+        return TweetFormatError(f"{field}: expected a decimal id, got {value[:40]!r}")
+    return wrong_type(field, value, "a decimal id")
+
+
+def opt_id(value: Any, field: str, ignored: list[str]) -> str | None:
+    """An optional id: None when null, and when not an id (``field`` noted in ``ignored``)."""
+    if value is None:
+        return None
+    found = read_id(value)
+    if found is None:
+        ignored.append(field)
+    return found
+
+
+def as_count(value: Any, field: str, ignored: list[str]) -> int:
+    """A count: an integer, a decimal string, or null (0); anything else is noted and 0."""
     if type(value) is int:
         return value
     if value is None:
@@ -127,51 +158,57 @@ def as_count(value: Any, field: str) -> int:
         return int(value)
     if type(value) is float and value.is_integer():
         return int(value)
-    raise wrong_type(field, value, "a count")
+    ignored.append(field)
+    return 0
 
 
-def as_str(value: Any, field: str) -> str:
-    """A string; null becomes empty."""
+def as_str(value: Any, field: str, ignored: list[str]) -> str:
+    """A string; null becomes empty, and so does anything else (noted)."""
     if type(value) is str:
         return value
-    if value is None:
-        return ""
-    raise wrong_type(field, value, "a string")
+    if value is not None:
+        ignored.append(field)
+    return ""
 
 
-def opt_str(value: Any, field: str) -> str | None:
-    """A string or null."""
+def opt_str(value: Any, field: str, ignored: list[str]) -> str | None:
+    """A string or None; a value of another type is noted and None."""
     if value is None or type(value) is str:
         return value
-    raise wrong_type(field, value, "a string")
+    ignored.append(field)
+    return None
 
 
-def as_list(value: Any, field: str) -> list[Any]:
-    """An array."""
+def as_list(value: Any, field: str, ignored: list[str]) -> list[Any]:
+    """An array; null is empty, and so is anything else (noted)."""
     if type(value) is list:
         return value
-    raise wrong_type(field, value, "an array")
+    if value is not None:
+        ignored.append(field)
+    return []
 
 
-def as_lon_lat(value: Any, field: str) -> tuple[float, float]:
-    """A ``[longitude, latitude]`` pair of finite numbers."""
+def as_lon_lat(value: Any, field: str, ignored: list[str]) -> tuple[float, float] | None:
+    """A ``[longitude, latitude]`` pair of numbers on the globe, or None (noted)."""
     if type(value) is list and len(value) == 2:
         lon, lat = value
         if (
             type(lon) in (int, float)
             and type(lat) in (int, float)
-            and math.isfinite(lon)
-            and math.isfinite(lat)
+            and -180 <= lon <= 180
+            and -90 <= lat <= 90
         ):
             return float(lon), float(lat)
-    raise wrong_type(field, value, "a [longitude, latitude] pair of numbers")
+    ignored.append(field)
+    return None
 
 
-def as_point(value: Any, field: str) -> tuple[float, float]:
-    """A GeoJSON Point as ``(longitude, latitude)``."""
+def as_point(value: Any, field: str, ignored: list[str]) -> tuple[float, float] | None:
+    """A GeoJSON Point as ``(longitude, latitude)``, or None (noted)."""
     if type(value) is not dict:
-        raise wrong_type(field, value, "a GeoJSON Point")
-    return as_lon_lat(value.get("coordinates"), field + ".coordinates")
+        ignored.append(field)
+        return None
+    return as_lon_lat(value.get("coordinates"), field + ".coordinates", ignored)
 
 
 _MONTHS = {
@@ -204,8 +241,9 @@ def _remember(cache: dict[str, _V], key: str, value: _V) -> _V:
     return value
 
 
-def v11_date_ms(value: Any, field: str) -> int:
-    """Milliseconds since the epoch of a v1.1 date, ``Wed Oct 10 20:19:24 +0000 2018``."""
+def v11_date_ms(value: Any, field: str, ignored: list[str]) -> int | None:
+    """Milliseconds since the epoch of a v1.1 date, ``Wed Oct 10 20:19:24 +0000 2018``;
+    None (noted) for anything else."""
     ms = _date_ms.get(value) if type(value) is str else None
     if ms is not None:
         return ms
@@ -218,11 +256,8 @@ def v11_date_ms(value: Any, field: str) -> int:
         seconds = _SECONDS_MS.get(value[17:19])
         if day is not None and hour_minute is not None and seconds is not None and value[16] == ":":
             return _remember(_date_ms, value, day + hour_minute + seconds)
-    if type(value) is not str:
-        raise wrong_type(field, value, "a date string")
-    raise TweetFormatError(
-        f"{field}: expected a date like 'Wed Oct 10 20:19:24 +0000 2018', got {value[:40]!r}"
-    )
+    ignored.append(field)
+    return None
 
 
 def _v11_midnight_ms(value: str) -> int | None:
@@ -246,13 +281,15 @@ def _v11_midnight_ms(value: str) -> int | None:
     return (days * 1440 - offset_minutes) * 60_000
 
 
-def iso_date_ms(value: Any, field: str) -> int:
-    """Milliseconds since the epoch of an ISO 8601 date; without a zone, UTC."""
+def iso_date_ms(value: Any, field: str, ignored: list[str]) -> int | None:
+    """Milliseconds since the epoch of an ISO 8601 date (without a zone, UTC); None
+    (noted) for anything else."""
     ms = _date_ms.get(value) if type(value) is str else None
     if ms is not None:
         return ms
     if type(value) is not str:
-        raise wrong_type(field, value, "an ISO 8601 date string")
+        ignored.append(field)
+        return None
     # The v2 form, "2022-10-26T17:24:21.000Z".
     if len(value) == 24 and value[10] == "T" and value[19] == "." and value[23] == "Z":
         day_key = value[:10]
@@ -274,9 +311,8 @@ def iso_date_ms(value: Any, field: str) -> int:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise TweetFormatError(
-            f"{field}: expected a date like '2022-10-26T17:24:21.000Z', got {value[:40]!r}"
-        ) from None
+        ignored.append(field)
+        return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (moment - _EPOCH) // _MS

@@ -99,12 +99,18 @@ class Tweet:
     nullcast: bool = False
 
     @classmethod
-    def from_json(cls, raw: bytes | bytearray | memoryview | str | dict[str, Any]) -> Tweet:
+    def from_json(
+        cls,
+        raw: bytes | bytearray | memoryview | str | dict[str, Any],
+        ignored: list[str] | None = None,
+    ) -> Tweet:
         """Build a tweet from v1.1 native or v2 JSON (bytes, text or an already-parsed dict).
 
+        Only the id and the text are required; the path of every other field
+        left out because it was not as expected is appended to ``ignored``.
         Raises :class:`powertrack.tweets.errors.TweetFormatError` when the
-        payload is not a tweet.
+        payload is not a tweet or has no id or no text.
         """
         from powertrack.tweets.parse import tweet_from_json
 
-        return tweet_from_json(raw)
+        return tweet_from_json(raw, ignored)

@@ -34,15 +34,24 @@ _NOTICES = (
 )
 
 
-def tweet_from_json(raw: bytes | bytearray | memoryview | str | dict[str, Any]) -> Tweet:
+def tweet_from_json(
+    raw: bytes | bytearray | memoryview | str | dict[str, Any], ignored: list[str] | None = None
+) -> Tweet:
     """Build a :class:`Tweet` from v1.1 native or v2 JSON.
 
     v2 is a filtered-stream message ``{"data": {...}, "includes": {...}}`` or a
-    bare v2 tweet object (one with ``author_id`` or ``edit_history_tweet_ids``
-    and no ``user``); v1.1 is a status object with ``user``.
+    bare v2 tweet object (one with ``author_id`` or ``edit_history_tweet_ids``);
+    v1.1 is a status object with ``user`` (or, without it, with ``id_str``,
+    ``full_text`` or ``extended_tweet``). Any other object with an ``id`` and
+    a ``text`` is read as a bare v2 tweet.
+
+    Only the id and the text are required: any other field that is missing
+    where expected, or of another type or shape, is left out of the view and
+    its path (``user``, ``entities.urls[].url``, ``data.geo.coordinates``) is
+    appended to ``ignored`` when a tweet is returned.
 
     Raises :class:`TweetFormatError` when ``raw`` is not JSON, not an object,
-    not a tweet, or has a required field missing or of the wrong type.
+    not a tweet, or has no id or no text.
     """
     if type(raw) is dict:
         obj: Any = raw
@@ -57,39 +66,47 @@ def tweet_from_json(raw: bytes | bytearray | memoryview | str | dict[str, Any]) 
             raise TweetFormatError(f"not JSON: {exc}") from None
         if type(obj) is not dict:
             raise TweetFormatError(f"not a tweet: expected a JSON object, got {describe(obj)}")
-    if "user" in obj:
-        return tweet_from_v11(obj)
-    data = obj.get("data")
-    if data is not None:
-        if type(data) is dict:
-            return tweet_from_v2(data, obj.get("includes"))
-        if type(data) is list:
-            raise TweetFormatError(
-                "data: an array of tweets (a v2 response page); pass one tweet at a time"
-            )
-        raise TweetFormatError(f"data: expected a tweet object, got {describe(data)}")
-    if "author_id" in obj or "edit_history_tweet_ids" in obj:
-        return tweet_from_v2(obj)
-    raise _not_a_tweet(obj)
+    if ignored is None:
+        ignored = []
+    mark = len(ignored)
+    try:
+        if "user" in obj:
+            return tweet_from_v11(obj, ignored)
+        data = obj.get("data")
+        if data is not None:
+            if type(data) is dict:
+                return tweet_from_v2(data, obj.get("includes"), ignored)
+            if type(data) is list:
+                raise TweetFormatError(
+                    "data: an array of tweets (a v2 response page); pass one tweet at a time"
+                )
+            raise TweetFormatError(f"data: expected a tweet object, got {describe(data)}")
+        if "author_id" in obj or "edit_history_tweet_ids" in obj:
+            return tweet_from_v2(obj, None, ignored)
+        return _without_marks(obj, ignored)
+    except TweetFormatError:
+        del ignored[mark:]
+        raise
 
 
-def _not_a_tweet(obj: dict[str, Any]) -> TweetFormatError:
+def _without_marks(obj: dict[str, Any], ignored: list[str]) -> Tweet:
+    # Neither a v1.1 status with its user nor a v2 message: a stream notice,
+    # or a tweet with its user (v1.1) or its v2 marks missing.
     for key in _NOTICES:
         if key in obj:
-            return TweetFormatError(f"not a tweet: a v1.1 stream '{key}' message")
+            raise TweetFormatError(f"not a tweet: a v1.1 stream '{key}' message")
     if "errors" in obj:
-        return TweetFormatError("not a tweet: a v2 error message without data")
+        raise TweetFormatError("not a tweet: a v2 error message without data")
     if "verb" in obj and "actor" in obj:
-        return TweetFormatError(
+        raise TweetFormatError(
             "not supported: an Activity Streams (PowerTrack 1.0) activity; "
             "send native v1.1 or v2 JSON"
         )
-    if "text" in obj or "full_text" in obj:
-        return TweetFormatError(
-            "user: missing (a v1.1 status needs its author; a v2 tweet needs a 'data' "
-            "wrapper, or 'author_id' or 'edit_history_tweet_ids')"
-        )
+    if "id_str" in obj or "full_text" in obj or "extended_tweet" in obj:
+        return tweet_from_v11(obj, ignored)
+    if "id" in obj and "text" in obj:
+        return tweet_from_v2(obj, None, ignored)
     keys = ", ".join(sorted(obj)[:5]) or "none"
-    return TweetFormatError(
+    raise TweetFormatError(
         f"not a tweet: neither a v1.1 status ('user') nor a v2 message ('data'); keys: {keys}"
     )

@@ -17,15 +17,17 @@ from powertrack.tweets.fields import (
     MAX_DEPTH,
     MEDIA_TYPES,
     as_count,
-    as_id,
     as_lon_lat,
     as_point,
     as_str,
+    id_error,
     new_media,
     new_mention,
     new_tweet,
     new_url,
     new_user,
+    opt_id,
+    read_id,
     v11_date_ms,
 )
 from powertrack.tweets.model import Media, MentionEntity, PlaceInfo, Tweet, UrlEntity, User
@@ -39,68 +41,79 @@ _FLAT_ENTITY_KEYS = ("hashtags", "user_mentions", "urls", "symbols")
 # Raw source HTML -> client name; a stream has few distinct clients.
 _CACHE_LIMIT = 1024
 _client_names: dict[str, str] = {}
+_NO_AUTHOR = User("", "")
 
 
-def tweet_from_v11(obj: dict[str, Any]) -> Tweet:
-    """Build a :class:`Tweet` from a v1.1 status object (a dict with ``user``)."""
-    return _tweet(obj, "", 0)
+def tweet_from_v11(obj: dict[str, Any], ignored: list[str]) -> Tweet:
+    """Build a :class:`Tweet` from a v1.1 status object.
+
+    Only the id and the text are required (:class:`TweetFormatError` without
+    them); any other field that is not as expected is read as absent and its
+    path appended to ``ignored``.
+    """
+    return _tweet(obj, "", 0, ignored)
 
 
-def _tweet(obj: dict[str, Any], where: str, depth: int) -> Tweet:
+def _tweet(obj: dict[str, Any], where: str, depth: int, ignored: list[str]) -> Tweet:
     tweet_id = obj.get("id_str")
     if type(tweet_id) is not str or not tweet_id.isdigit():
-        tweet_id = _fallback_id(obj, where)
+        tweet_id = _fallback_id(obj, where, ignored)
 
     ext = obj.get("extended_tweet")
+    if ext is not None and type(ext) is not dict:
+        ignored.append(where + "extended_tweet")
+        ext = None
     if ext is None:
         text = obj.get("full_text")
         if text is None:
             text = obj.get("text")
         ents = obj.get("entities")
         xents = obj.get("extended_entities")
-    elif type(ext) is dict:
+        ents_at, xents_at = "entities.", "extended_entities"
+    else:
         text = ext.get("full_text")
-        if text is None:
-            text = obj.get("text")
         ents = ext.get("entities")
         xents = ext.get("extended_entities")
-        if ents is None:
+        ents_at, xents_at = "extended_tweet.entities.", "extended_tweet.extended_entities"
+        if type(ents) is not dict:
+            if ents is not None:
+                ignored.append(where + "extended_tweet.entities")
             ents = obj.get("entities")
             xents = obj.get("extended_entities")
-    else:
-        raise wrong_type(where + "extended_tweet", ext, "an object")
+            ents_at, xents_at = "entities.", "extended_entities"
     if type(text) is not str:
-        if text is None:
-            raise TweetFormatError(f"{where}text: missing (text, full_text)")
-        raise wrong_type(where + "text", text, "a string")
+        text = _fallback_text(obj, ext, where, ignored)
 
-    if ents is None and any(key in obj for key in _FLAT_ENTITY_KEYS):
-        ents = obj
+    if type(ents) is not dict:
+        ents = _other_entities(obj, ents, where + ents_at[:-1], ignored)
+        ents_at = ""  # the flattened form's lists are the status's own fields
     if ents is None:
         hashtags, mentions, symbols, urls = extract_entities(text)
         media: tuple[Media, ...] = ()
     else:
-        hashtags, mentions, symbols, urls, media = _entities(ents, xents, where)
+        hashtags, mentions, symbols, urls, media = _entities(
+            ents, xents, where + ents_at, where + xents_at, ignored
+        )
 
     lang = obj.get("lang")
     if lang is not None and type(lang) is not str:
-        raise wrong_type(where + "lang", lang, "a string")
+        ignored.append(where + "lang")
+        lang = None
     created_at_ms = obj.get("timestamp_ms")
     if created_at_ms is not None:
-        created_at_ms = _timestamp_ms(created_at_ms, where)
-    else:
+        created_at_ms = _timestamp_ms(created_at_ms, where, ignored)
+    if created_at_ms is None:
         created_at = obj.get("created_at")
         if created_at is not None:
-            created_at_ms = v11_date_ms(created_at, where + "created_at")
+            created_at_ms = v11_date_ms(created_at, where + "created_at", ignored)
 
     retweeted = quoted = None
     is_quote = obj.get("is_quote_status") is True
     if depth < MAX_DEPTH:
         original = obj.get("retweeted_status")
         if original is not None:
-            if type(original) is not dict:
-                raise wrong_type(where + "retweeted_status", original, "an object")
-            retweeted = _tweet(original, where + "retweeted_status.", depth + 1)
+            retweeted = _nested(original, where + "retweeted_status", depth, ignored)
+        if retweeted is not None:
             text, hashtags, mentions, symbols, urls, media = absorb_retweet(
                 Body(text, hashtags, mentions, symbols, urls, media), retweeted
             )
@@ -111,47 +124,46 @@ def _tweet(obj: dict[str, Any], where: str, depth: int) -> Tweet:
         if quoted is None:
             quoted_obj = obj.get("quoted_status")
             if quoted_obj is not None:
-                if type(quoted_obj) is not dict:
-                    raise wrong_type(where + "quoted_status", quoted_obj, "an object")
-                quoted = _tweet(quoted_obj, where + "quoted_status.", depth + 1)
-                is_quote = True
+                quoted = _nested(quoted_obj, where + "quoted_status", depth, ignored)
+                is_quote = is_quote or quoted is not None
 
     reply_to = obj.get("in_reply_to_status_id_str")
     if reply_to is None:
         reply_to = obj.get("in_reply_to_status_id")
         if reply_to is not None:
-            reply_to = as_id(reply_to, where + "in_reply_to_status_id")
+            reply_to = opt_id(reply_to, where + "in_reply_to_status_id", ignored)
     elif type(reply_to) is not str or not reply_to.isdigit():
-        reply_to = as_id(reply_to, where + "in_reply_to_status_id_str")
+        reply_to = _either_id(obj, "in_reply_to_status_id", where, ignored)
     reply_user = obj.get("in_reply_to_user_id_str")
     if reply_user is None:
         reply_user = obj.get("in_reply_to_user_id")
         if reply_user is not None:
-            reply_user = as_id(reply_user, where + "in_reply_to_user_id")
+            reply_user = opt_id(reply_user, where + "in_reply_to_user_id", ignored)
     elif type(reply_user) is not str or not reply_user.isdigit():
-        reply_user = as_id(reply_user, where + "in_reply_to_user_id_str")
+        reply_user = _either_id(obj, "in_reply_to_user_id", where, ignored)
     reply_name = obj.get("in_reply_to_screen_name")
     if reply_name is not None and type(reply_name) is not str:
-        raise wrong_type(where + "in_reply_to_screen_name", reply_name, "a string")
+        ignored.append(where + "in_reply_to_screen_name")
+        reply_name = None
 
     source = obj.get("source")
     if source is not None:
         name = _client_names.get(source) if type(source) is str else None
-        source = _client_name(source, where) if name is None else name
+        source = _client_name(source, where, ignored) if name is None else name
     place = obj.get("place")
     if place is not None:
-        place = _place(place, where + "place")
+        place = _place(place, where + "place", ignored)
     point = obj.get("coordinates")
     if point is not None:
-        point = as_point(point, where + "coordinates")
-    elif obj.get("geo") is not None:
-        point = _legacy_point(obj["geo"], where + "geo")
+        point = as_point(point, where + "coordinates", ignored)
+    if point is None and obj.get("geo") is not None:
+        point = _legacy_point(obj["geo"], where + "geo", ignored)
     scopes = obj.get("scopes")
 
     return new_tweet(  # the field order of fields.new_tweet
         tweet_id,
         text,
-        _user(obj.get("user"), where),
+        _user(obj.get("user"), where, ignored),
         lang,
         created_at_ms,
         hashtags,
@@ -175,51 +187,105 @@ def _tweet(obj: dict[str, Any], where: str, depth: int) -> Tweet:
     )
 
 
-def _fallback_id(obj: dict[str, Any], where: str) -> str:
-    id_str = obj.get("id_str")
-    if id_str is not None:
-        return as_id(id_str, where + "id_str")
-    tweet_id = obj.get("id")
-    if tweet_id is None:
-        raise TweetFormatError(f"{where}id_str: missing (id_str, id)")
-    return as_id(tweet_id, where + "id")
+def _nested(obj: Any, where: str, depth: int, ignored: list[str]) -> Tweet | None:
+    # A retweeted or quoted original that is not a tweet is left out; the
+    # tweet around it is still read and matched.
+    if type(obj) is dict:
+        mark = len(ignored)
+        try:
+            return _tweet(obj, where + ".", depth + 1, ignored)
+        except TweetFormatError:
+            del ignored[mark:]
+    ignored.append(where)
+    return None
 
 
-def _user(user: Any, where: str) -> User:
+def _either_id(obj: dict[str, Any], name: str, where: str, ignored: list[str]) -> str | None:
+    # The id of name_str, else of name; an odd one of either is noted.
+    text = obj.get(name + "_str")
+    if text is not None:
+        found = read_id(text)
+        if found is not None:
+            return found
+        ignored.append(where + name + "_str")
+    value = obj.get(name)
+    return None if value is None else opt_id(value, where + name, ignored)
+
+
+def _fallback_id(obj: dict[str, Any], where: str, ignored: list[str]) -> str:
+    tweet_id = _either_id(obj, "id", where, ignored)
+    if tweet_id is not None:
+        return tweet_id
+    for name in ("id_str", "id"):
+        value = obj.get(name)
+        if value is not None:
+            raise id_error(value, where + name)
+    raise TweetFormatError(f"{where}id_str: missing (id_str, id)")
+
+
+def _fallback_text(
+    obj: dict[str, Any], ext: dict[str, Any] | None, where: str, ignored: list[str]
+) -> str:
+    # The first string of extended_tweet.full_text, full_text and text.
+    candidates = [("full_text", obj.get("full_text")), ("text", obj.get("text"))]
+    if ext is not None:
+        candidates.insert(0, ("extended_tweet.full_text", ext.get("full_text")))
+    present = [(name, value) for name, value in candidates if value is not None]
+    for name, value in present:
+        if type(value) is str:
+            return value
+        ignored.append(where + name)
+    if present:
+        name, value = present[0]
+        raise wrong_type(where + name, value, "a string")
+    raise TweetFormatError(f"{where}text: missing (text, full_text)")
+
+
+def _other_entities(
+    obj: dict[str, Any], ents: Any, where: str, ignored: list[str]
+) -> dict[str, Any] | None:
+    # No entities object: the flattened form some archives use (entity lists
+    # at the top level of the status), else none, and they are extracted.
+    if ents is not None:
+        ignored.append(where)
+    return obj if any(key in obj for key in _FLAT_ENTITY_KEYS) else None
+
+
+def _user(user: Any, where: str, ignored: list[str]) -> User:
     if type(user) is not dict:
-        if user is None:
-            raise TweetFormatError(f"{where}user: missing")
-        raise wrong_type(where + "user", user, "an object")
+        ignored.append(where + "user")
+        return _NO_AUTHOR
     user_id = user.get("id_str")
     if type(user_id) is not str or not user_id.isdigit():
-        value = user.get("id") if user_id is None else user_id
-        if value is None:
-            raise TweetFormatError(f"{where}user.id_str: missing (id_str, id)")
-        user_id = as_id(value, where + "user.id")
+        user_id = _either_id(user, "id", where + "user.", ignored)
+        if user_id is None:
+            if user.get("id") is None and user.get("id_str") is None:
+                ignored.append(where + "user.id")
+            user_id = ""
     screen_name = user.get("screen_name")
     if type(screen_name) is not str:
-        screen_name = as_str(screen_name, where + "user.screen_name")
+        screen_name = as_str(screen_name, where + "user.screen_name", ignored)
     name = user.get("name")
     if type(name) is not str:
-        name = as_str(name, where + "user.name")
+        name = as_str(name, where + "user.name", ignored)
     description = user.get("description")
     if type(description) is not str:
-        description = as_str(description, where + "user.description")
+        description = as_str(description, where + "user.description", ignored)
     location = user.get("location")
     if type(location) is not str:
-        location = as_str(location, where + "user.location")
+        location = as_str(location, where + "user.location", ignored)
     followers = user.get("followers_count")
     if type(followers) is not int:
-        followers = as_count(followers, where + "user.followers_count")
+        followers = as_count(followers, where + "user.followers_count", ignored)
     friends = user.get("friends_count")
     if type(friends) is not int:
-        friends = as_count(friends, where + "user.friends_count")
+        friends = as_count(friends, where + "user.friends_count", ignored)
     statuses = user.get("statuses_count")
     if type(statuses) is not int:
-        statuses = as_count(statuses, where + "user.statuses_count")
+        statuses = as_count(statuses, where + "user.statuses_count", ignored)
     listed = user.get("listed_count")
     if type(listed) is not int:
-        listed = as_count(listed, where + "user.listed_count")
+        listed = as_count(listed, where + "user.listed_count", ignored)
     return new_user(
         user_id,
         screen_name,
@@ -235,7 +301,7 @@ def _user(user: Any, where: str) -> User:
 
 
 def _entities(
-    ents: Any, xents: Any, where: str
+    ents: dict[str, Any], xents: Any, where: str, xwhere: str, ignored: list[str]
 ) -> tuple[
     tuple[str, ...],
     tuple[MentionEntity, ...],
@@ -243,101 +309,112 @@ def _entities(
     tuple[UrlEntity, ...],
     tuple[Media, ...],
 ]:
-    if type(ents) is not dict:
-        raise wrong_type(where + "entities", ents, "an object")
+    # where: the path of ents with its dot (the status's own for the
+    # flattened form); xwhere: the path of xents.
     items = ents.get("hashtags")
-    hashtags = _texts(items, where, "entities.hashtags") if items else ()
+    hashtags = _texts(items, where, "hashtags", ignored) if items else ()
     items = ents.get("user_mentions")
-    mentions = _mentions(items, where) if items else ()
+    mentions = _mentions(items, where + "user_mentions", ignored) if items else ()
     items = ents.get("symbols")
-    symbols = _texts(items, where, "entities.symbols") if items else ()
+    symbols = _texts(items, where, "symbols", ignored) if items else ()
     items = ents.get("urls")
-    urls = _urls(items, where) if items else ()
+    urls = _urls(items, where + "urls", ignored) if items else ()
     # extended_entities lists every attached item with its real type;
     # entities.media has only the first, always typed "photo".
     items = None
     if xents is not None:
-        if type(xents) is not dict:
-            raise wrong_type(where + "extended_entities", xents, "an object")
-        items = xents.get("media")
-    if items is None:
+        if type(xents) is dict:
+            items = xents.get("media")
+        else:
+            ignored.append(xwhere)
+    if items is not None:
+        media = _media(items, xwhere + ".media", ignored) if items else ()
+    else:
         items = ents.get("media")
-    media = _media(items, where) if items else ()
+        media = _media(items, where + "media", ignored) if items else ()
     return hashtags, mentions, symbols, urls, media
 
 
-def _texts(items: Any, where: str, name: str) -> tuple[str, ...]:
+def _texts(items: Any, where: str, name: str, ignored: list[str]) -> tuple[str, ...]:
     if type(items) is not list:
-        raise wrong_type(where + name, items, "an array")
+        ignored.append(where + name)
+        return ()
     texts = []
     for item in items:
         text = item.get("text") if type(item) is dict else None
-        if type(text) is not str:
-            raise wrong_type(f"{where}{name}[].text", text, "a string")
-        texts.append(text)
+        if type(text) is str:
+            texts.append(text)
+        else:
+            ignored.append(f"{where}{name}[].text")
     return tuple(texts)
 
 
-def _mentions(items: Any, where: str) -> tuple[MentionEntity, ...]:
+def _mentions(items: Any, where: str, ignored: list[str]) -> tuple[MentionEntity, ...]:
     if type(items) is not list:
-        raise wrong_type(where + "entities.user_mentions", items, "an array")
+        ignored.append(where)
+        return ()
     mentions = []
     for item in items:
         if type(item) is not dict:
-            raise wrong_type(where + "entities.user_mentions[]", item, "an object")
+            ignored.append(where + "[]")
+            continue
         screen_name = item.get("screen_name")
         if type(screen_name) is not str:
-            screen_name = as_str(screen_name, where + "entities.user_mentions[].screen_name")
+            screen_name = as_str(screen_name, where + "[].screen_name", ignored)
         user_id = item.get("id_str")
         if type(user_id) is not str:
-            value = item.get("id") if user_id is None else user_id
-            user_id = "" if value is None else as_id(value, where + "entities.user_mentions[].id")
+            user_id = _either_id(item, "id", where + "[].", ignored) or ""
         mentions.append(new_mention(user_id, screen_name))
     return tuple(mentions)
 
 
-def _urls(items: Any, where: str) -> tuple[UrlEntity, ...]:
+def _urls(items: Any, where: str, ignored: list[str]) -> tuple[UrlEntity, ...]:
     if type(items) is not list:
-        raise wrong_type(where + "entities.urls", items, "an array")
+        ignored.append(where)
+        return ()
     urls = []
     for item in items:
         if type(item) is not dict:
-            raise wrong_type(where + "entities.urls[]", item, "an object")
+            ignored.append(where + "[]")
+            continue
         url = item.get("url")
         expanded = item.get("expanded_url")
         if type(url) is not str:
-            url = as_str(url, where + "entities.urls[].url")
+            url = as_str(url, where + "[].url", ignored)
         if type(expanded) is not str:
             # Links from before URL wrapping have a null expanded_url.
-            expanded = as_str(expanded, where + "entities.urls[].expanded_url") or url
+            expanded = as_str(expanded, where + "[].expanded_url", ignored) or url
         urls.append(new_url(url, expanded))
     return tuple(urls)
 
 
-def _media(items: Any, where: str) -> tuple[Media, ...]:
+def _media(items: Any, where: str, ignored: list[str]) -> tuple[Media, ...]:
     if type(items) is not list:
-        raise wrong_type(where + "extended_entities.media", items, "an array")
+        ignored.append(where)
+        return ()
     media = []
     for item in items:
         if type(item) is not dict:
-            raise wrong_type(where + "extended_entities.media[]", item, "an object")
+            ignored.append(where + "[]")
+            continue
         kind = item.get("type")
         url = item.get("url")
         expanded = item.get("expanded_url")
         if type(url) is not str:
-            url = as_str(url, where + "extended_entities.media[].url")
+            url = as_str(url, where + "[].url", ignored)
         if type(expanded) is not str:
-            expanded = as_str(expanded, where + "extended_entities.media[].expanded_url")
+            expanded = as_str(expanded, where + "[].expanded_url", ignored)
         kind = MEDIA_TYPES.get(kind, "photo") if type(kind) is str else "photo"
         media.append(new_media(kind, url, expanded))
     return tuple(media)
 
 
-def _client_name(source: Any, where: str) -> str:
+def _client_name(source: Any, where: str, ignored: list[str]) -> str:
     # '<a href="..." rel="nofollow">Twitter for iPhone</a>' -> the link text;
     # old tweets have a bare name such as "web".
     if type(source) is not str:
-        raise wrong_type(where + "source", source, "a string")
+        ignored.append(where + "source")
+        return ""
     name = source
     if source.startswith("<"):
         start = source.find(">") + 1
@@ -351,51 +428,65 @@ def _client_name(source: Any, where: str) -> str:
     return name
 
 
-def _timestamp_ms(value: Any, where: str) -> int:
+def _timestamp_ms(value: Any, where: str, ignored: list[str]) -> int | None:
     if type(value) is int:
         return value
     if type(value) is str and value.isascii() and value.isdigit():
         return int(value)
-    raise wrong_type(where + "timestamp_ms", value, "milliseconds since the epoch")
+    ignored.append(where + "timestamp_ms")
+    return None
 
 
-def _legacy_point(value: Any, where: str) -> tuple[float, float]:
+def _legacy_point(value: Any, where: str, ignored: list[str]) -> tuple[float, float] | None:
     # The deprecated "geo" field is [latitude, longitude], the reverse of GeoJSON.
     if type(value) is not dict:
-        raise wrong_type(where, value, "a Point object")
+        ignored.append(where)
+        return None
     coordinates = value.get("coordinates")
     if type(coordinates) is list and len(coordinates) == 2:
         coordinates = [coordinates[1], coordinates[0]]
-    return as_lon_lat(coordinates, where + ".coordinates (as [latitude, longitude])")
+    return as_lon_lat(coordinates, where + ".coordinates", ignored)
 
 
-def _place(place: Any, where: str) -> PlaceInfo:
+def _place(place: Any, where: str, ignored: list[str]) -> PlaceInfo | None:
+    # A place is known by its id: without one it is left out.
     if type(place) is not dict:
-        raise wrong_type(where, place, "an object")
+        ignored.append(where)
+        return None
     place_id = place.get("id")
     if type(place_id) is not str:
-        raise wrong_type(where + ".id", place_id, "a string")
+        ignored.append(where + ".id")
+        return None
     box = place.get("bounding_box")
     return PlaceInfo(
         id=place_id,
-        full_name=as_str(place.get("full_name"), where + ".full_name"),
-        country_code=as_str(place.get("country_code"), where + ".country_code"),
-        bbox=None if box is None else _bbox(box, where + ".bounding_box"),
-        name=as_str(place.get("name"), where + ".name"),
+        full_name=as_str(place.get("full_name"), where + ".full_name", ignored),
+        country_code=as_str(place.get("country_code"), where + ".country_code", ignored),
+        bbox=None if box is None else _bbox(box, where + ".bounding_box", ignored),
+        name=as_str(place.get("name"), where + ".name", ignored),
     )
 
 
-def _bbox(box: Any, where: str) -> tuple[float, float, float, float] | None:
-    # A GeoJSON Polygon whose outer ring is the box's corners.
+def _bbox(box: Any, where: str, ignored: list[str]) -> tuple[float, float, float, float] | None:
+    # A GeoJSON Polygon whose outer ring is the box's corners; one corner
+    # that is not a point leaves the whole box out.
     if type(box) is not dict:
-        raise wrong_type(where, box, "a GeoJSON Polygon")
+        ignored.append(where)
+        return None
     coordinates = box.get("coordinates")
     if coordinates is None:
         return None
+    where += ".coordinates"
     ring = coordinates[0] if type(coordinates) is list and coordinates else None
     if type(ring) is not list or not ring:
-        raise wrong_type(where + ".coordinates", coordinates, "a Polygon's rings")
-    corners = [as_lon_lat(corner, where + ".coordinates[0][]") for corner in ring]
-    lons = [lon for lon, _ in corners]
-    lats = [lat for _, lat in corners]
+        ignored.append(where)
+        return None
+    lons = []
+    lats = []
+    for corner in ring:
+        point = as_lon_lat(corner, where, ignored)
+        if point is None:
+            return None
+        lons.append(point[0])
+        lats.append(point[1])
     return min(lons), min(lats), max(lons), max(lats)

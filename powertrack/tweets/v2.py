@@ -30,7 +30,9 @@ from powertrack.tweets.fields import (
     new_tweet,
     new_url,
     new_user,
+    opt_id,
     opt_str,
+    read_id,
 )
 from powertrack.tweets.model import (
     Media,
@@ -54,21 +56,24 @@ _Index = dict[str, dict[str, Any]]
 
 
 # Lookups by id into one message's includes, each index built on first use:
-# most messages need only the users.
+# most messages need only the users. It also carries the message's list of
+# ignored field paths, which every reader of the message appends to.
 class _Includes:
-    __slots__ = ("_indexes", "_names", "_raw")
+    __slots__ = ("_indexes", "_names", "_raw", "ignored")
 
-    def __init__(self, raw: Any) -> None:
+    def __init__(self, raw: Any, ignored: list[str]) -> None:
         if raw is not None and type(raw) is not dict:
-            raise wrong_type("includes", raw, "an object")
+            ignored.append("includes")
+            raw = None
         self._raw: dict[str, Any] = raw or {}
         self._indexes: dict[str, _Index] = {}
         self._names: dict[str, str] | None = None
+        self.ignored = ignored
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None:
         index = self._indexes.get(kind)
         if index is None:
-            index = self._indexes[kind] = _index(self._raw.get(kind), kind)
+            index = self._indexes[kind] = _index(self._raw.get(kind), kind, self.ignored)
         return index.get(key)
 
     def user_id_by_name(self, username: str) -> str:
@@ -82,27 +87,46 @@ class _Includes:
         return self._names.get(username.lower(), "")
 
 
-def _index(items: Any, kind: str) -> _Index:
-    if not items:
-        return {}
+def _index(items: Any, kind: str, ignored: list[str]) -> _Index:
     key = "media_key" if kind == "media" else "id"
-    try:
-        # An id of another type indexes harmlessly: lookups are by string and miss.
-        return {item[key]: item for item in as_list(items, "includes." + kind)}
-    except (TypeError, KeyError):
-        raise TweetFormatError(
-            f"includes.{kind}: expected objects with a string '{key}' field"
-        ) from None
+    if type(items) is list:
+        try:
+            # An id of another type indexes harmlessly: lookups are by string and miss.
+            return {item[key]: item for item in items}
+        except (TypeError, KeyError):
+            pass
+    elif items is None:
+        return {}
+    else:
+        ignored.append("includes." + kind)
+        return {}
+    # Items that are not objects with a string key are left out, the rest kept.
+    index: _Index = {}
+    for item in items:
+        item_key = item.get(key) if type(item) is dict else None
+        if type(item_key) is str:
+            index[item_key] = item
+        else:
+            ignored.append(
+                f"includes.{kind}[].{key}" if type(item) is dict else f"includes.{kind}[]"
+            )
+    return index
 
 
-def tweet_from_v2(data: dict[str, Any], includes: Any = None) -> Tweet:
-    """Build a :class:`Tweet` from a v2 tweet object and its message's ``includes``."""
+def tweet_from_v2(data: dict[str, Any], includes: Any, ignored: list[str]) -> Tweet:
+    """Build a :class:`Tweet` from a v2 tweet object and its message's ``includes``.
+
+    Only ``id`` and ``text`` are required (:class:`TweetFormatError` without
+    them); any other field that is not as expected is read as absent and its
+    path appended to ``ignored``.
+    """
     if "dm_conversation_id" in data:
         raise TweetFormatError("data: a direct-message event, not a tweet")
-    return _tweet(data, _Includes(includes), "data.", 0)
+    return _tweet(data, _Includes(includes, ignored), "data.", 0)
 
 
 def _tweet(data: dict[str, Any], inc: _Includes, where: str, depth: int) -> Tweet:
+    ignored = inc.ignored
     tweet_id = data.get("id")
     if type(tweet_id) is not str or not tweet_id.isdigit():
         if tweet_id is None:
@@ -113,15 +137,8 @@ def _tweet(data: dict[str, Any], inc: _Includes, where: str, depth: int) -> Twee
     note = data.get("note_tweet")
     if note is None:
         text = data.get("text")
-    elif type(note) is dict:
-        # A long tweet: "text" is its first 280 characters, note_tweet the whole.
-        text = note.get("text")
-        if text is None:
-            text = data.get("text")
-        elif note.get("entities") is not None:
-            ents = note["entities"]
     else:
-        raise wrong_type(where + "note_tweet", note, "an object")
+        text, ents = _long_text(note, data, ents, where, ignored)
     if type(text) is not str:
         if text is None:
             raise TweetFormatError(f"{where}text: missing")
@@ -132,43 +149,48 @@ def _tweet(data: dict[str, Any], inc: _Includes, where: str, depth: int) -> Twee
         author = _NO_AUTHOR
     else:
         if type(author_id) is not str or not author_id.isdigit():
-            author_id = as_id(author_id, where + "author_id")
-        author = _user(inc.get("users", author_id), author_id)
+            author_id = opt_id(author_id, where + "author_id", ignored)
+        author = (
+            _NO_AUTHOR
+            if author_id is None
+            else _user(inc.get("users", author_id), author_id, ignored)
+        )
 
     media_links: dict[str, UrlEntity] | None = None
-    if ents is None:
+    if type(ents) is not dict:
+        if ents is not None:
+            ignored.append(where + "entities")
         hashtags, mentions, symbols, urls = extract_entities(text)
         if mentions:
             mentions = tuple(
                 MentionEntity(inc.user_id_by_name(mention.screen_name), mention.screen_name)
                 for mention in mentions
             )
-    elif type(ents) is dict:
+    else:
         items = ents.get("hashtags")
-        hashtags = _tags(items, where, "entities.hashtags") if items else ()
+        hashtags = _tags(items, where, "entities.hashtags", ignored) if items else ()
         items = ents.get("mentions")
         mentions = _mentions(items, inc, where) if items else ()
         items = ents.get("cashtags")
-        symbols = _tags(items, where, "entities.cashtags") if items else ()
+        symbols = _tags(items, where, "entities.cashtags", ignored) if items else ()
         items = ents.get("urls")
-        urls, media_links = _urls(items, where) if items else ((), None)
-    else:
-        raise wrong_type(where + "entities", ents, "an object")
+        urls, media_links = _urls(items, where, ignored) if items else ((), None)
     attachments = data.get("attachments")
     media = _media(attachments, media_links, inc, where) if attachments or media_links else ()
 
     reply_to = retweet_id = quote_id = None
     refs = data.get("referenced_tweets")
     if refs:
-        reply_to, retweet_id, quote_id = _references(refs, where)
+        reply_to, retweet_id, quote_id = _references(refs, where, ignored)
     retweeted = quoted = None
     is_quote = quote_id is not None
     if retweet_id is not None:
         original = inc.get("tweets", retweet_id) if depth < MAX_DEPTH else None
-        if original is None:
+        if original is not None:
+            retweeted = _nested(original, inc, depth)
+        if retweeted is None:
             retweeted = _stub_original(retweet_id, text, mentions)
         else:
-            retweeted = _tweet(original, inc, f"includes.tweets[id={retweet_id}].", depth + 1)
             # Same retweet semantics as v1.1, and the original's quoted tweet.
             text, hashtags, mentions, symbols, urls, media = absorb_retweet(
                 Body(text, hashtags, mentions, symbols, urls, media), retweeted
@@ -178,47 +200,51 @@ def _tweet(data: dict[str, Any], inc: _Includes, where: str, depth: int) -> Twee
     if quote_id is not None and depth < MAX_DEPTH and (quoted is None or quoted.id != quote_id):
         quoted_data = inc.get("tweets", quote_id)
         if quoted_data is not None:
-            quoted = _tweet(quoted_data, inc, f"includes.tweets[id={quote_id}].", depth + 1)
+            quoted = _nested(quoted_data, inc, depth)
 
     place = point = None
     geo = data.get("geo")
     if geo is not None:
-        if type(geo) is not dict:
-            raise wrong_type(where + "geo", geo, "an object")
-        place_id = geo.get("place_id")
-        if place_id is not None:
-            place = _place(place_id, inc, where + "geo.place_id")
-        coordinates = geo.get("coordinates")
-        if coordinates is not None:
-            point = as_point(coordinates, where + "geo.coordinates")
+        if type(geo) is dict:
+            place_id = geo.get("place_id")
+            if place_id is not None:
+                place = _place(place_id, inc, where + "geo.place_id")
+            coordinates = geo.get("coordinates")
+            if coordinates is not None:
+                point = as_point(coordinates, where + "geo.coordinates", ignored)
+        else:
+            ignored.append(where + "geo")
 
     reply_user_id = data.get("in_reply_to_user_id")
     reply_name = None
     if reply_user_id is not None:
         if type(reply_user_id) is not str or not reply_user_id.isdigit():
-            reply_user_id = as_id(reply_user_id, where + "in_reply_to_user_id")
-        replied = inc.get("users", reply_user_id)
+            reply_user_id = opt_id(reply_user_id, where + "in_reply_to_user_id", ignored)
+        replied = None if reply_user_id is None else inc.get("users", reply_user_id)
         if replied is not None:
-            reply_name = opt_str(replied.get("username"), "includes.users[].username")
+            reply_name = opt_str(replied.get("username"), "includes.users[].username", ignored)
     conversation_id = data.get("conversation_id")
     if conversation_id is not None and (
         type(conversation_id) is not str or not conversation_id.isdigit()
     ):
-        conversation_id = as_id(conversation_id, where + "conversation_id")
+        conversation_id = opt_id(conversation_id, where + "conversation_id", ignored)
     lang = data.get("lang")
     if lang is not None and type(lang) is not str:
-        raise wrong_type(where + "lang", lang, "a string")
+        ignored.append(where + "lang")
+        lang = None
     created_at = data.get("created_at")
+    if created_at is not None:
+        created_at = iso_date_ms(created_at, where + "created_at", ignored)
 
     source = data.get("source")
     if type(source) is not str:
-        source = as_str(source, where + "source")
+        source = as_str(source, where + "source", ignored)
     return new_tweet(  # the field order of fields.new_tweet
         tweet_id,
         text,
         author,
         lang,
-        None if created_at is None else iso_date_ms(created_at, where + "created_at"),
+        created_at,
         hashtags,
         mentions,
         symbols,
@@ -238,7 +264,39 @@ def _tweet(data: dict[str, Any], inc: _Includes, where: str, depth: int) -> Twee
     )
 
 
-def _user(user: dict[str, Any] | None, user_id: str) -> User:
+def _long_text(
+    note: Any, data: dict[str, Any], ents: Any, where: str, ignored: list[str]
+) -> tuple[Any, Any]:
+    # A long tweet: "text" is its first 280 characters, note_tweet the whole.
+    # A note_tweet that cannot be read leaves the tweet's own text and entities.
+    if type(note) is not dict:
+        ignored.append(where + "note_tweet")
+        return data.get("text"), ents
+    text = note.get("text")
+    if type(text) is not str:
+        if text is not None:
+            ignored.append(where + "note_tweet.text")
+        return data.get("text"), ents
+    note_ents = note.get("entities")
+    if type(note_ents) is dict:
+        return text, note_ents
+    if note_ents is not None:
+        ignored.append(where + "note_tweet.entities")
+    return text, ents
+
+
+def _nested(data: dict[str, Any], inc: _Includes, depth: int) -> Tweet | None:
+    # A referenced tweet in includes that is not a tweet is as good as missing.
+    mark = len(inc.ignored)
+    try:
+        return _tweet(data, inc, "includes.tweets[].", depth + 1)
+    except TweetFormatError:
+        del inc.ignored[mark:]
+        inc.ignored.append("includes.tweets[]")
+        return None
+
+
+def _user(user: dict[str, Any] | None, user_id: str, ignored: list[str]) -> User:
     if user is None:
         return User(user_id, "")
     username = user.get("username")
@@ -255,11 +313,10 @@ def _user(user: dict[str, Any] | None, user_id: str) -> User:
         and type(description) is str
         and type(location) is str
     ):
-        where = f"includes.users[id={user_id}]."
-        username = as_str(username, where + "username")
-        name = as_str(name, where + "name")
-        description = as_str(description, where + "description")
-        location = as_str(location, where + "location")
+        username = as_str(username, "includes.users[].username", ignored)
+        name = as_str(name, "includes.users[].name", ignored)
+        description = as_str(description, "includes.users[].description", ignored)
+        location = as_str(location, "includes.users[].location", ignored)
     metrics = user.get("public_metrics")
     if type(metrics) is dict:
         followers = metrics.get("followers_count")
@@ -272,15 +329,15 @@ def _user(user: dict[str, Any] | None, user_id: str) -> User:
             and type(tweets) is int
             and type(listed) is int
         ):
-            where = f"includes.users[id={user_id}].public_metrics."
-            followers = as_count(followers, where + "followers_count")
-            following = as_count(following, where + "following_count")
-            tweets = as_count(tweets, where + "tweet_count")
-            listed = as_count(listed, where + "listed_count")
-    elif metrics is None:
-        followers = following = tweets = listed = 0
+            where = "includes.users[].public_metrics."
+            followers = as_count(followers, where + "followers_count", ignored)
+            following = as_count(following, where + "following_count", ignored)
+            tweets = as_count(tweets, where + "tweet_count", ignored)
+            listed = as_count(listed, where + "listed_count", ignored)
     else:
-        raise wrong_type(f"includes.users[id={user_id}].public_metrics", metrics, "an object")
+        if metrics is not None:
+            ignored.append("includes.users[].public_metrics")
+        followers = following = tweets = listed = 0
     return new_user(
         user_id,
         username,
@@ -295,74 +352,88 @@ def _user(user: dict[str, Any] | None, user_id: str) -> User:
     )
 
 
-def _tags(items: Any, where: str, name: str) -> tuple[str, ...]:
+def _tags(items: Any, where: str, name: str, ignored: list[str]) -> tuple[str, ...]:
     tags = []
-    for item in as_list(items, where + name):
+    for item in as_list(items, where + name, ignored):
         tag = item.get("tag") if type(item) is dict else None
-        if type(tag) is not str:
-            raise wrong_type(f"{where}{name}[].tag", tag, "a string")
-        tags.append(tag)
+        if type(tag) is str:
+            tags.append(tag)
+        else:
+            ignored.append(f"{where}{name}[].tag")
     return tuple(tags)
 
 
 def _mentions(items: Any, inc: _Includes, where: str) -> tuple[MentionEntity, ...]:
+    ignored = inc.ignored
     mentions = []
-    for item in as_list(items, where + "entities.mentions"):
-        username = item.get("username") if type(item) is dict else None
+    for item in as_list(items, where + "entities.mentions", ignored):
+        if type(item) is not dict:
+            ignored.append(where + "entities.mentions[]")
+            continue
+        username = item.get("username")
         if type(username) is not str:
-            raise wrong_type(where + "entities.mentions[].username", username, "a string")
+            ignored.append(where + "entities.mentions[].username")
+            continue
         user_id = item.get("id")
+        if user_id is not None and type(user_id) is not str:
+            user_id = opt_id(user_id, where + "entities.mentions[].id", ignored)
         if user_id is None:
             user_id = inc.user_id_by_name(username)
-        elif type(user_id) is not str:
-            user_id = as_id(user_id, where + "entities.mentions[].id")
         mentions.append(new_mention(user_id, username))
     return tuple(mentions)
 
 
-def _urls(items: Any, where: str) -> tuple[tuple[UrlEntity, ...], dict[str, UrlEntity] | None]:
+def _urls(
+    items: Any, where: str, ignored: list[str]
+) -> tuple[tuple[UrlEntity, ...], dict[str, UrlEntity] | None]:
     # A URL entity with a media_key is the t.co link of an attached media item;
     # it goes to that Media, as v1.1 puts it in entities.media, not urls.
     urls = []
     media_links: dict[str, UrlEntity] | None = None
-    for item in as_list(items, where + "entities.urls"):
+    for item in as_list(items, where + "entities.urls", ignored):
         if type(item) is not dict:
-            raise wrong_type(where + "entities.urls[]", item, "an object")
+            ignored.append(where + "entities.urls[]")
+            continue
         url = item.get("url")
         expanded = item.get("expanded_url")
         if type(url) is not str:
-            url = as_str(url, where + "entities.urls[].url")
+            url = as_str(url, where + "entities.urls[].url", ignored)
         if type(expanded) is not str:
-            expanded = as_str(expanded, where + "entities.urls[].expanded_url") or as_str(
-                item.get("unwound_url"), where + "entities.urls[].unwound_url"
+            expanded = as_str(expanded, where + "entities.urls[].expanded_url", ignored) or as_str(
+                item.get("unwound_url"), where + "entities.urls[].unwound_url", ignored
             )
         link = new_url(url, expanded or url)
         media_key = item.get("media_key")
         if media_key is None:
             urls.append(link)
-        else:
+        elif type(media_key) is str:
             if media_links is None:
                 media_links = {}
-            media_links[as_str(media_key, where + "entities.urls[].media_key")] = link
+            media_links[media_key] = link
+        else:
+            ignored.append(where + "entities.urls[].media_key")
+            urls.append(link)
     return tuple(urls), media_links
 
 
 def _media(
     attachments: Any, links: dict[str, UrlEntity] | None, inc: _Includes, where: str
 ) -> tuple[Media, ...]:
+    ignored = inc.ignored
     keys: list[Any] = []
-    if attachments is not None:
-        if type(attachments) is not dict:
-            raise wrong_type(where + "attachments", attachments, "an object")
+    if type(attachments) is dict:
         listed = attachments.get("media_keys")
         if listed:
-            keys = as_list(listed, where + "attachments.media_keys")
+            keys = as_list(listed, where + "attachments.media_keys", ignored)
+    elif attachments is not None:
+        ignored.append(where + "attachments")
     if links:
         keys = keys + [key for key in links if key not in keys]
     media = []
     for key in keys:
         if type(key) is not str:
-            raise wrong_type(where + "attachments.media_keys[]", key, "a string")
+            ignored.append(where + "attachments.media_keys[]")
+            continue
         item = inc.get("media", key)
         kind = item.get("type") if item is not None else None
         if type(kind) is str and kind in MEDIA_TYPES:
@@ -377,15 +448,22 @@ def _media(
     return tuple(media)
 
 
-def _references(refs: Any, where: str) -> tuple[str | None, str | None, str | None]:
+def _references(
+    refs: Any, where: str, ignored: list[str]
+) -> tuple[str | None, str | None, str | None]:
+    # A reference without a usable id or type is left out.
     reply_to = retweet_id = quote_id = None
     where += "referenced_tweets"
-    for ref in as_list(refs, where):
+    for ref in as_list(refs, where, ignored):
         if type(ref) is not dict:
-            raise wrong_type(where + "[]", ref, "an object")
+            ignored.append(where + "[]")
+            continue
         ref_id = ref.get("id")
         if type(ref_id) is not str or not ref_id.isdigit():
-            ref_id = as_id(ref_id, where + "[].id")
+            ref_id = read_id(ref_id)
+            if ref_id is None:
+                ignored.append(where + "[].id")
+                continue
         kind = ref.get("type")
         if kind == "replied_to":
             reply_to = ref_id
@@ -394,7 +472,7 @@ def _references(refs: Any, where: str) -> tuple[str | None, str | None, str | No
         elif kind == "quoted":
             quote_id = ref_id
         elif type(kind) is not str:
-            raise wrong_type(where + "[].type", kind, "a string")
+            ignored.append(where + "[].type")
     return reply_to, retweet_id, quote_id
 
 
@@ -414,27 +492,36 @@ def _stub_original(tweet_id: str, text: str, mentions: tuple[MentionEntity, ...]
     return Tweet(id=tweet_id, text="", author=author)
 
 
-def _place(place_id: Any, inc: _Includes, where: str) -> PlaceInfo:
+def _place(place_id: Any, inc: _Includes, where: str) -> PlaceInfo | None:
+    ignored = inc.ignored
     if type(place_id) is not str:
-        raise wrong_type(where, place_id, "a string")
+        ignored.append(where)
+        return None
     place = inc.get("places", place_id)
     if place is None:
         return PlaceInfo(place_id, "", "")
-    where = f"includes.places[id={place_id}]"
+    where = "includes.places[]"
     geo = place.get("geo")
-    bbox = geo.get("bbox") if type(geo) is dict else None
+    bbox = None
+    if type(geo) is dict:
+        bbox = geo.get("bbox")
+    elif geo is not None:
+        ignored.append(where + ".geo")
     return PlaceInfo(
         id=place_id,
-        full_name=as_str(place.get("full_name"), where + ".full_name"),
-        country_code=as_str(place.get("country_code"), where + ".country_code"),
-        bbox=None if bbox is None else _bbox(bbox, where + ".geo.bbox"),
-        name=as_str(place.get("name"), where + ".name"),
+        full_name=as_str(place.get("full_name"), where + ".full_name", ignored),
+        country_code=as_str(place.get("country_code"), where + ".country_code", ignored),
+        bbox=None if bbox is None else _bbox(bbox, where + ".geo.bbox", ignored),
+        name=as_str(place.get("name"), where + ".name", ignored),
     )
 
 
-def _bbox(bbox: Any, where: str) -> tuple[float, float, float, float]:
+def _bbox(bbox: Any, where: str, ignored: list[str]) -> tuple[float, float, float, float] | None:
     if type(bbox) is list and len(bbox) == 4:
-        west, south = as_lon_lat(bbox[:2], where)
-        east, north = as_lon_lat(bbox[2:], where)
-        return west, south, east, north
-    raise wrong_type(where, bbox, "[west, south, east, north]")
+        south_west = as_lon_lat(bbox[:2], where, ignored)
+        north_east = None if south_west is None else as_lon_lat(bbox[2:], where, ignored)
+        if south_west is not None and north_east is not None:
+            return (*south_west, *north_east)
+        return None
+    ignored.append(where)
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import orjson
@@ -411,7 +412,7 @@ def broken(path: str, value: Any) -> dict[str, Any]:
     for key in parents:
         target = target[key]
     if value is ...:
-        del target[last]
+        target.pop(last, None)
     else:
         target[last] = value
     return payload
@@ -427,47 +428,193 @@ def broken(path: str, value: Any) -> dict[str, Any]:
         (b'{"delete": {"status": {"id_str": "1"}}}', "a v1.1 stream 'delete' message"),
         (b'{"limit": {"track": 5}}', "a v1.1 stream 'limit' message"),
         (b'{"verb": "post", "actor": {}}', "Activity Streams"),
-        (b'{"id_str": "1", "text": "hi"}', "user: missing"),
         (b'{"foo": 1}', "not a tweet"),
+        (b'{"id_str": "1"}', "text: missing (text, full_text)"),
         (broken("id_str", ...) | {"id": None}, "id_str: missing (id_str, id)"),
-        (broken("id_str", "12a"), "id_str: expected a decimal id, got '12a'"),
-        (broken("id_str", 1.5), "id_str: expected a decimal id, got a number"),
+        (broken("id_str", "12a") | {"id": None}, "id_str: expected a decimal id, got '12a'"),
+        (broken("id_str", 1.5) | {"id": -1}, "id_str: expected a decimal id, got a number"),
         (broken("text", ...), "text: missing (text, full_text)"),
         (broken("text", 5), "text: expected a string, got a number"),
-        (broken("user", None), "user: missing"),
-        (broken("user", "jack"), "user: expected an object, got a string"),
-        (broken("user", {"screen_name": "x"}), "user.id_str: missing"),
-        (broken("user.followers_count", "many"), "user.followers_count: expected a count"),
-        (broken("user.name", 3), "user.name: expected a string"),
-        (broken("lang", ["en"]), "lang: expected a string, got an array"),
-        (broken("created_at", "yesterday"), "created_at: expected a date like"),
-        (broken("created_at", 1539202764), "created_at: expected a date string"),
-        (broken("timestamp_ms", "soon"), "timestamp_ms: expected milliseconds"),
-        (broken("entities", []), "entities: expected an object, got an array"),
-        (broken("entities.hashtags", "x"), "entities.hashtags: expected an array"),
-        (broken("entities.hashtags", [{"tag": "x"}]), "entities.hashtags[].text"),
-        (broken("entities.user_mentions", [1]), "entities.user_mentions[]: expected an object"),
-        (broken("entities.urls", [{"url": 1}]), "entities.urls[].url: expected a string"),
-        (broken("extended_tweet", "x"), "extended_tweet: expected an object"),
+        (broken("text", 5) | {"full_text": None}, "text: expected a string, got a number"),
         (
-            broken("extended_entities", {"media": {"x": 1}}),
-            "extended_entities.media: expected an array",
+            broken("extended_tweet", {"full_text": []}) | {"text": None},
+            "extended_tweet.full_text: expected a string, got an array",
         ),
-        (broken("retweeted_status", "x"), "retweeted_status: expected an object"),
-        (broken("retweeted_status", {"id_str": "1"}), "retweeted_status.text: missing"),
-        (broken("quoted_status", []), "quoted_status: expected an object, got an array"),
-        (broken("source", 1), "source: expected a string"),
-        (broken("coordinates", {"coordinates": [1]}), "coordinates.coordinates: expected a [lo"),
-        (broken("coordinates", {"coordinates": ["a", 1]}), "coordinates.coordinates"),
-        (broken("geo", {"coordinates": [1, None]}), "geo.coordinates"),
-        (broken("place", {"full_name": "x"}), "place.id: expected a string, got null"),
-        (broken("place", {"id": "a", "bounding_box": {"coordinates": [[[1]]]}}), "place.bounding"),
-        (broken("in_reply_to_status_id", "x"), "in_reply_to_status_id: expected a decimal id"),
-        (broken("in_reply_to_screen_name", 5), "in_reply_to_screen_name: expected a string"),
     ],
 )
-def test_malformed_input_raises_a_clear_error(payload: Any, message: str) -> None:
+def test_a_payload_without_an_id_or_a_text_raises_a_clear_error(payload: Any, message: str) -> None:
     with pytest.raises(TweetFormatError) as caught:
         Tweet.from_json(payload)
     assert message in str(caught.value)
     assert isinstance(caught.value, ValueError)
+
+
+_PLAIN = Tweet.from_json(status())
+
+
+def _changed(tweet: Tweet, reference: Tweet) -> set[str]:
+    return {
+        field.name
+        for field in dataclasses.fields(Tweet)
+        if getattr(tweet, field.name) != getattr(reference, field.name)
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "ignored", "changed"),
+    [
+        ("id_str", "12a", ["id_str"], set()),
+        ("id_str", 1.5, ["id_str"], set()),
+        ("user", None, ["user"], {"author"}),
+        ("user", "jack", ["user"], {"author"}),
+        ("user", {"screen_name": "x"}, ["user.id"], {"author"}),
+        ("user.id_str", "x", ["user.id_str"], set()),
+        ("user.id_str", {"$numberLong": "x"}, ["user.id_str"], set()),
+        ("user.followers_count", "many", ["user.followers_count"], {"author"}),
+        ("user.listed_count", 1.5, ["user.listed_count"], {"author"}),
+        ("user.name", 3, ["user.name"], {"author"}),
+        ("user.screen_name", [], ["user.screen_name"], {"author"}),
+        ("lang", ["en"], ["lang"], {"lang"}),
+        ("created_at", "yesterday", ["created_at"], {"created_at_ms"}),
+        ("created_at", 1539202764, ["created_at"], {"created_at_ms"}),
+        ("entities", [], ["entities"], {"mentions", "urls"}),
+        ("entities.hashtags", "x", ["entities.hashtags"], {"hashtags"}),
+        ("entities.hashtags", [{"tag": "x"}], ["entities.hashtags[].text"], {"hashtags"}),
+        ("entities.user_mentions", [1], ["entities.user_mentions[]"], {"mentions"}),
+        ("entities.urls", [{"url": 1}], ["entities.urls[].url"], {"urls"}),
+        ("extended_tweet", "x", ["extended_tweet"], set()),
+        ("retweeted_status", "x", ["retweeted_status"], set()),
+        ("retweeted_status", {"id_str": "1"}, ["retweeted_status"], set()),
+        ("quoted_status", [], ["quoted_status"], set()),
+        ("source", 1, ["source"], {"source"}),
+        ("coordinates", {"coordinates": [1]}, ["coordinates.coordinates"], set()),
+        ("coordinates", {"coordinates": ["a", 1]}, ["coordinates.coordinates"], set()),
+        ("coordinates", {"coordinates": [200, 1]}, ["coordinates.coordinates"], set()),
+        ("coordinates", 5, ["coordinates"], set()),
+        ("geo", {"coordinates": [1, None]}, ["geo.coordinates"], set()),
+        ("place", {"full_name": "x"}, ["place.id"], set()),
+        ("in_reply_to_status_id", "x", ["in_reply_to_status_id"], set()),
+        ("in_reply_to_status_id_str", [], ["in_reply_to_status_id_str"], set()),
+        ("in_reply_to_screen_name", 5, ["in_reply_to_screen_name"], set()),
+    ],
+)
+def test_a_field_not_as_expected_is_read_as_absent_and_noted(
+    path: str, value: Any, ignored: list[str], changed: set[str]
+) -> None:
+    found: list[str] = []
+    tweet = Tweet.from_json(broken(path, value), found)
+    assert found == ignored
+    assert _changed(tweet, _PLAIN) == changed
+    if ignored == [path]:
+        # The tweet is read as if the field were not there at all.
+        assert tweet == Tweet.from_json(broken(path, ...), [])
+
+
+def test_a_status_without_its_user_is_read_with_an_unknown_author() -> None:
+    found: list[str] = []
+    tweet = Tweet.from_json(b'{"id_str": "1", "text": "hi #there"}', found)
+    assert tweet == Tweet(id="1", text="hi #there", author=User("", ""), hashtags=("there",))
+    assert found == ["user"]
+    assert Tweet.from_json(broken("user", ...), found) == dataclasses.replace(
+        _PLAIN, author=User("", "")
+    )
+
+
+def test_a_field_of_a_nested_original_is_noted_under_its_path() -> None:
+    # The shape of real retweets whose original quotes a tweet without a user.
+    quote = status(id=3, id_str="3", text="the quoted one")
+    del quote["user"]
+    original = status(id=2, id_str="2", is_quote_status=True, quoted_status=quote)
+    found: list[str] = []
+    tweet = Tweet.from_json(status(retweeted_status=original), found)
+    assert found == ["retweeted_status.quoted_status.user"]
+    assert tweet.retweeted is not None
+    assert tweet.retweeted.id == "2"
+    assert tweet.quoted is not None
+    assert (tweet.quoted.id, tweet.quoted.text, tweet.quoted.author) == (
+        "3",
+        "the quoted one",
+        User("", ""),
+    )
+    assert tweet.is_quote
+
+
+def test_a_nested_original_without_an_id_or_a_text_is_left_out_alone() -> None:
+    # What was read of it before its text was found missing is not noted.
+    original = status(id=2, id_str="two", text=None, lang=5)
+    found: list[str] = []
+    tweet = Tweet.from_json(status(retweeted_status=original), found)
+    assert found == ["retweeted_status"]
+    assert tweet == _PLAIN
+    quoted = status(quoted_status={"id_str": "3", "text": 3}, is_quote_status=False)
+    assert Tweet.from_json(quoted, found).quoted is None
+    assert found == ["retweeted_status", "quoted_status"]
+
+
+def test_an_odd_extended_tweet_leaves_the_text_and_entities_of_the_status() -> None:
+    long = "x" * 300 + " #long"
+    payload = status(
+        extended_tweet={"full_text": long, "entities": {"hashtags": [{"text": "long"}]}}
+    )
+    assert Tweet.from_json(payload).text == long
+    found: list[str] = []
+    odd_text = copy.deepcopy(payload)
+    odd_text["extended_tweet"]["full_text"] = 7
+    tweet = Tweet.from_json(odd_text, found)
+    assert found == ["extended_tweet.full_text"]
+    assert (tweet.text, tweet.hashtags) == (_PLAIN.text, ("long",))
+    odd_entities = copy.deepcopy(payload)
+    odd_entities["extended_tweet"]["entities"] = "x"
+    tweet = Tweet.from_json(odd_entities, found)
+    assert found == ["extended_tweet.full_text", "extended_tweet.entities"]
+    assert (tweet.text, tweet.hashtags) == (long, _PLAIN.hashtags)
+
+
+def test_odd_items_are_left_out_of_their_lists_one_by_one() -> None:
+    entities = {
+        "hashtags": [{"text": "one"}, {"text": None}, "two", {"text": "three"}],
+        "user_mentions": [{"screen_name": "jack", "id_str": [], "id": 12}, None],
+        "urls": [{"url": "https://t.co/a", "expanded_url": 5}],
+    }
+    found: list[str] = []
+    tweet = Tweet.from_json(status(entities=entities), found)
+    assert tweet.hashtags == ("one", "three")
+    assert tweet.mentions == (MentionEntity("12", "jack"),)
+    assert tweet.urls == (UrlEntity("https://t.co/a", "https://t.co/a"),)
+    assert found == [
+        "entities.hashtags[].text",
+        "entities.hashtags[].text",
+        "entities.user_mentions[].id_str",
+        "entities.user_mentions[]",
+        "entities.urls[].expanded_url",
+    ]
+
+
+def test_a_place_keeps_what_can_be_read() -> None:
+    box = {"type": "Polygon", "coordinates": [[[-74.0, 40.6], [-73.9, 40.6], ["x", 40.9]]]}
+    place = {"id": "01a9", "full_name": 5, "country_code": "US", "bounding_box": box}
+    found: list[str] = []
+    tweet = Tweet.from_json(status(place=place), found)
+    assert tweet.place == PlaceInfo("01a9", "", "US", None, "")
+    assert found == ["place.full_name", "place.bounding_box.coordinates"]
+
+
+def test_an_odd_timestamp_falls_back_to_created_at() -> None:
+    found: list[str] = []
+    tweet = Tweet.from_json(status(timestamp_ms="soon"), found)
+    assert tweet.created_at_ms == OCT_10_2018_20_19_24_MS
+    assert found == ["timestamp_ms"]
+
+
+def test_an_odd_point_falls_back_to_the_legacy_geo() -> None:
+    payload = status(coordinates={"type": "Point", "coordinates": {}}, geo={"coordinates": [2, 1]})
+    found: list[str] = []
+    assert Tweet.from_json(payload, found).point == (1.0, 2.0)
+    assert found == ["coordinates.coordinates"]
+
+
+def test_nothing_is_noted_for_a_tweet_that_is_refused() -> None:
+    found = ["earlier"]
+    with pytest.raises(TweetFormatError, match="text: missing"):
+        Tweet.from_json(broken("text", ...) | {"lang": 5, "user": None}, found)
+    assert found == ["earlier"]

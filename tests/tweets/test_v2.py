@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import orjson
@@ -340,10 +341,15 @@ def broken(path: str, value: Any) -> dict[str, Any]:
     for key in parents:
         target = target[key]
     if value is ...:
-        del target[last]
+        target.pop(last, None)
     else:
         target[last] = value
     return payload
+
+
+def without_text(data: dict[str, Any]) -> dict[str, Any]:
+    del data["text"]
+    return data
 
 
 @pytest.mark.parametrize(
@@ -352,6 +358,7 @@ def broken(path: str, value: Any) -> dict[str, Any]:
         ({"data": [v2_tweet()]}, "data: an array of tweets"),
         ({"data": "x"}, "data: expected a tweet object, got a string"),
         ({"errors": [{"title": "operational-disconnect"}]}, "a v2 error message"),
+        ({"includes": {"users": [v2_user()]}}, "not a tweet"),
         (
             {"data": {"id": "1", "text": "hi", "dm_conversation_id": "5", "sender_id": "2"}},
             "a direct-message event",
@@ -360,40 +367,151 @@ def broken(path: str, value: Any) -> dict[str, Any]:
         (broken("data.id", "abc"), "data.id: expected a decimal id, got 'abc'"),
         (broken("data.text", ...), "data.text: missing"),
         (broken("data.text", ["x"]), "data.text: expected a string, got an array"),
-        (broken("data.note_tweet", "x"), "data.note_tweet: expected an object"),
-        (broken("data.author_id", 1.5), "data.author_id: expected a decimal id"),
-        (broken("data.entities", "x"), "data.entities: expected an object"),
-        (broken("data.entities.hashtags", [{"text": "x"}]), "data.entities.hashtags[].tag"),
-        (broken("data.entities.mentions", [{"id": "1"}]), "data.entities.mentions[].username"),
-        (broken("data.entities.urls", [3]), "data.entities.urls[]: expected an object"),
-        (broken("data.created_at", "Monday"), "data.created_at: expected a date like"),
-        (broken("data.lang", 1), "data.lang: expected a string"),
-        (broken("data.source", 1), "data.source: expected a string"),
-        (broken("data.conversation_id", "x"), "data.conversation_id: expected a decimal id"),
-        (broken("data.referenced_tweets", [{"type": "quoted"}]), "referenced_tweets[].id"),
-        (broken("data.referenced_tweets", [{"id": "1"}]), "referenced_tweets[].type"),
-        (broken("data.geo", "x"), "data.geo: expected an object"),
-        (broken("data.geo", {"coordinates": {"coordinates": [1]}}), "data.geo.coordinates"),
-        (broken("data.attachments", {"media_keys": "3_1"}), "attachments.media_keys"),
-        (broken("includes", []), "includes: expected an object, got an array"),
-        (broken("includes.users", [{"username": "x"}]), "includes.users: expected objects"),
-        (broken("includes.users", ["x"]), "includes.users: expected objects with a string 'id'"),
-        (broken("includes.users", {"id": "1"}), "includes.users: expected an array"),
-        (
-            broken("includes.users", [v2_user(public_metrics={"tweet_count": "lots"})]),
-            "includes.users[id=2244994945].public_metrics.tweet_count: expected a count",
-        ),
-        (broken("includes.users", [v2_user(name=7)]), "includes.users[id=2244994945].name"),
+        (message(without_text(v2_tweet(note_tweet={"text": 5}))), "data.text: missing"),
     ],
 )
-def test_malformed_input_raises_a_clear_error(payload: Any, message_part: str) -> None:
+def test_a_message_without_an_id_or_a_text_raises_a_clear_error(
+    payload: Any, message_part: str
+) -> None:
     with pytest.raises(TweetFormatError) as caught:
         Tweet.from_json(payload)
     assert message_part in str(caught.value)
 
 
-def test_a_place_with_a_bad_bbox_is_rejected() -> None:
+_PLAIN = Tweet.from_json(message(v2_tweet()))
+
+
+def _changed(tweet: Tweet, reference: Tweet) -> set[str]:
+    return {
+        field.name
+        for field in dataclasses.fields(Tweet)
+        if getattr(tweet, field.name) != getattr(reference, field.name)
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "ignored", "changed"),
+    [
+        ("data.note_tweet", "x", ["data.note_tweet"], set()),
+        ("data.note_tweet", {"text": 5}, ["data.note_tweet.text"], set()),
+        ("data.author_id", 1.5, ["data.author_id"], {"author"}),
+        ("data.author_id", "abc", ["data.author_id"], {"author"}),
+        ("data.entities", "x", ["data.entities"], {"mentions", "urls"}),
+        ("data.entities.hashtags", [{"text": "x"}], ["data.entities.hashtags[].tag"], {"hashtags"}),
+        ("data.entities.hashtags", {}, [], {"hashtags"}),
+        ("data.entities.hashtags", 5, ["data.entities.hashtags"], {"hashtags"}),
+        (
+            "data.entities.mentions",
+            [{"id": "1"}],
+            ["data.entities.mentions[].username"],
+            {"mentions"},
+        ),
+        ("data.entities.mentions", [3], ["data.entities.mentions[]"], {"mentions"}),
+        ("data.entities.urls", [3], ["data.entities.urls[]"], {"urls"}),
+        ("data.created_at", "Monday", ["data.created_at"], {"created_at_ms"}),
+        ("data.created_at", 1637003285, ["data.created_at"], {"created_at_ms"}),
+        ("data.lang", 1, ["data.lang"], {"lang"}),
+        ("data.source", 1, ["data.source"], {"source"}),
+        ("data.conversation_id", "x", ["data.conversation_id"], {"conversation_id"}),
+        ("data.in_reply_to_user_id", [], ["data.in_reply_to_user_id"], set()),
+        ("data.referenced_tweets", 5, ["data.referenced_tweets"], set()),
+        ("data.referenced_tweets", [{"type": "quoted"}], ["data.referenced_tweets[].id"], set()),
+        ("data.referenced_tweets", [{"id": "1"}], ["data.referenced_tweets[].type"], set()),
+        ("data.referenced_tweets", ["x"], ["data.referenced_tweets[]"], set()),
+        ("data.geo", "x", ["data.geo"], set()),
+        ("data.geo", {"place_id": 5}, ["data.geo.place_id"], set()),
+        (
+            "data.geo",
+            {"coordinates": {"coordinates": [1]}},
+            ["data.geo.coordinates.coordinates"],
+            set(),
+        ),
+        ("data.geo", {"coordinates": []}, ["data.geo.coordinates"], set()),
+        ("data.attachments", [], [], set()),
+        ("data.attachments", "x", ["data.attachments"], set()),
+        ("data.attachments", {"media_keys": "3_1"}, ["data.attachments.media_keys"], set()),
+        (
+            "data.attachments",
+            {"media_keys": [3, "3_1"]},
+            ["data.attachments.media_keys[]"],
+            {"media"},
+        ),
+        ("includes", [], ["includes"], {"author"}),
+        ("includes", 5, ["includes"], {"author"}),
+        ("includes.users", [{"username": "x"}], ["includes.users[].id"], {"author"}),
+        ("includes.users", ["x", v2_user()], ["includes.users[]"], set()),
+        ("includes.users", {"id": "1"}, ["includes.users"], {"author"}),
+        (
+            "includes.users",
+            [v2_user(public_metrics={"tweet_count": "lots"})],
+            ["includes.users[].public_metrics.tweet_count"],
+            {"author"},
+        ),
+        (
+            "includes.users",
+            [v2_user(public_metrics=[])],
+            ["includes.users[].public_metrics"],
+            {"author"},
+        ),
+        ("includes.users", [v2_user(name=7)], ["includes.users[].name"], {"author"}),
+    ],
+)
+def test_a_field_not_as_expected_is_read_as_absent_and_noted(
+    path: str, value: Any, ignored: list[str], changed: set[str]
+) -> None:
+    found: list[str] = []
+    tweet = Tweet.from_json(broken(path, value), found)
+    assert found == ignored
+    assert _changed(tweet, _PLAIN) == changed
+    if ignored == [path]:
+        # The tweet is read as if the field were not there at all.
+        assert tweet == Tweet.from_json(broken(path, ...), [])
+
+
+def test_an_empty_object_for_a_point_leaves_the_rest_of_the_geo() -> None:
+    # The shape of real v2 tweets: {"coordinates": {"coordinates": {}}}.
+    place = {"id": "p", "full_name": "Paris, France", "country_code": "FR"}
+    data = v2_tweet(geo={"place_id": "p", "coordinates": {"coordinates": {}}})
+    found: list[str] = []
+    tweet = Tweet.from_json(message(data, places=[place]), found)
+    assert found == ["data.geo.coordinates.coordinates"]
+    assert tweet.point is None
+    assert tweet.place == PlaceInfo("p", "Paris, France", "FR")
+    assert dataclasses.replace(tweet, place=None) == _PLAIN
+
+
+def test_a_place_with_a_bad_bbox_keeps_its_names() -> None:
     data = v2_tweet(geo={"place_id": "p"})
     place = {"id": "p", "full_name": "x", "geo": {"bbox": [1, 2, 3]}}
-    with pytest.raises(TweetFormatError, match=r"includes\.places\[id=p\]\.geo\.bbox"):
-        Tweet.from_json(message(data, places=[place]))
+    found: list[str] = []
+    tweet = Tweet.from_json(message(data, places=[place]), found)
+    assert tweet.place == PlaceInfo("p", "x", "")
+    assert found == ["includes.places[].geo.bbox"]
+
+
+def test_an_unreadable_retweeted_original_is_as_good_as_missing() -> None:
+    # Its id and author still come from the retweet, as for an original
+    # missing from includes.
+    data = v2_tweet(
+        text="RT @TwitterDev: the original",
+        referenced_tweets=[{"type": "retweeted", "id": "7"}],
+    )
+    original = v2_tweet(id="7", lang=5)
+    del original["text"]
+    found: list[str] = []
+    tweet = Tweet.from_json(message(data, tweets=[original]), found)
+    assert found == ["includes.tweets[]"]
+    assert tweet == Tweet.from_json(message(data), [])
+    assert tweet.retweeted is not None
+    assert (tweet.retweeted.id, tweet.retweeted.author.screen_name) == ("7", "TwitterDev")
+
+
+def test_a_field_of_a_referenced_tweet_is_noted_under_includes() -> None:
+    data = v2_tweet(referenced_tweets=[{"type": "quoted", "id": "7"}])
+    quoted = v2_tweet(id="7", text="quoted", lang=5, entities={"hashtags": "x"})
+    found: list[str] = []
+    tweet = Tweet.from_json(message(data, tweets=[quoted]), found)
+    assert found == ["includes.tweets[].entities.hashtags", "includes.tweets[].lang"]
+    assert tweet.quoted is not None
+    assert (tweet.quoted.id, tweet.quoted.text, tweet.quoted.lang) == ("7", "quoted", None)
+    assert tweet.is_quote
