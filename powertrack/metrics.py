@@ -16,6 +16,14 @@ What the less obvious ones measure:
   asked it grows from the last time the node was known to be current.
 - ``powertrack_consumer_lag``: per assigned firehose partition, the high
   watermark the consumer last saw minus its position.
+- ``powertrack_tweet_fields_ignored_total``: per field path (``user``,
+  ``entities.urls[].url``, ``data.geo.coordinates.coordinates``), how often a
+  node read a firehose tweet without that field because it was not as
+  expected; the tweet itself was matched as usual (a stack move's catch-up,
+  which reads some tweets again, counts them again). The tweet readers know no
+  node, so the count is the process's (:data:`IGNORED_FIELDS`), and every
+  registry of the process serves the same one. Each path is also logged, at
+  most once a minute with how often it was seen since its last line.
 """
 
 from __future__ import annotations
@@ -23,9 +31,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import Counter as Tally
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from prometheus_client import (
@@ -50,7 +59,9 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTENT_TYPE",
     "DISCONNECT_REASONS",
+    "IGNORED_FIELDS",
     "Check",
+    "IgnoredFields",
     "Metrics",
     "NodeMetrics",
     "broker_check",
@@ -70,6 +81,59 @@ DISCONNECT_REASONS: Final = (
 )
 _NODE: Final = ("side", "stack")
 _LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+
+
+class IgnoredFields:
+    """Counts the tweet fields a reader left out (``Tweet.from_json``'s ``ignored``),
+    per path, into ``counter``, and logs each path at most once per ``interval`` seconds.
+
+    A log line gives the path and how often it was seen since the path's
+    previous line, so a change in the firehose's shape shows in the log
+    without a line per tweet. The paths come from a fixed set of places in the
+    readers, so the counter's label values are bounded.
+    """
+
+    def __init__(
+        self,
+        counter: Counter,
+        *,
+        interval: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.counter = counter
+        self._interval = interval
+        self._clock = clock
+        self._logged_at: dict[str, float] = {}
+        self._unlogged: Tally[str] = Tally()
+
+    def count(self, paths: Iterable[str]) -> None:
+        """Count ``paths``, one tweet's ignored fields."""
+        now = self._clock()
+        for path in paths:
+            self.counter.labels(path).inc()
+            self._unlogged[path] += 1
+            if now - self._logged_at.get(path, -math.inf) >= self._interval:
+                seen = self._unlogged.pop(path)
+                self._logged_at[path] = now
+                log.warning(
+                    "Tweet field %s missing or not as expected %d time(s) since its last "
+                    "report; read as absent",
+                    path,
+                    seen,
+                    extra={"field": path, "count": seen},
+                )
+
+
+IGNORED_FIELDS: Final = IgnoredFields(
+    Counter(
+        "powertrack_tweet_fields_ignored",
+        "Tweet fields left out of the matched view because they were missing or not as "
+        "expected, by JSON path (the tweet itself was matched)",
+        ("field",),
+        registry=None,
+    )
+)
+"""The process's count of ignored tweet fields, which every :class:`Metrics` serves."""
 
 
 class Metrics:
@@ -157,6 +221,8 @@ class Metrics:
             ("shape", "outcome"),
             registry=r,
         )
+        self.tweet_fields_ignored = IGNORED_FIELDS.counter
+        r.register(self.tweet_fields_ignored)
 
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""

@@ -1,16 +1,20 @@
 """Prometheus metrics: a filter node's counters and gauges end to end on a real broker,
-its operations server, and streaming connections' gauge and disconnect reasons."""
+its operations server, streaming connections' gauge and disconnect reasons, and the
+count and log of tweet fields read as absent."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 
 import httpx
+import orjson
 import pytest
+from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.types import Message
 
@@ -25,13 +29,29 @@ from powertrack.delivery.source import MatchSource
 from powertrack.filter.config import FilterConfig
 from powertrack.filter.node import FilterNode
 from powertrack.filter.ops_server import ops_server
+from powertrack.filter.records import parse_tweet
 from powertrack.filter.rulesync import RuleSync
 from powertrack.filter.stack import StackView
 from powertrack.index.index import RuleIndex
-from powertrack.metrics import DISCONNECT_REASONS, Metrics, NodeMetrics
+from powertrack.metrics import (
+    DISCONNECT_REASONS,
+    IGNORED_FIELDS,
+    IgnoredFields,
+    Metrics,
+    NodeMetrics,
+)
 from powertrack.store import NewRule, RuleStore, SQLiteRuleStore
+from powertrack.tweets.errors import TweetFormatError
 from tests.api.support import FlakyStore
-from tests.filter.pipeline import consumed, deploy, produce, sample_tweets, wait_for
+from tests.filter.pipeline import (
+    consumed,
+    deploy,
+    produce,
+    read_topic,
+    received,
+    sample_tweets,
+    wait_for,
+)
 
 NODE = {"side": "A", "stack": "main"}
 
@@ -135,6 +155,79 @@ async def test_the_rule_update_lag_is_the_age_of_the_oldest_unapplied_update(
     finally:
         await sync.stop()
         await store.close()
+
+
+def _ignored(field: str) -> float:
+    return value(Metrics(), "powertrack_tweet_fields_ignored_total", field=field) or 0.0
+
+
+def _damaged(raw: bytes) -> tuple[bytes, str] | None:
+    # The two shapes real firehoses were seen to send: a v2 point that is an
+    # empty object, and a quoted tweet (inside a retweet or not) without user.
+    document = orjson.loads(raw)
+    data = document.get("data")
+    if data is not None:
+        data["geo"] = {"coordinates": {"coordinates": {}}}
+        return orjson.dumps(document), "data.geo.coordinates.coordinates"
+    for where, status in (("retweeted_status.", document.get("retweeted_status")), ("", document)):
+        if status is not None and "quoted_status" in status:
+            del status["quoted_status"]["user"]
+            return orjson.dumps(document), where + "quoted_status.user"
+    return None
+
+
+async def test_a_node_matches_tweets_with_odd_fields_and_counts_the_fields(
+    broker: Broker, tmp_path: Path
+) -> None:
+    store = SQLiteRuleStore(tmp_path / "rules.db")
+    deployment = await deploy(store)
+    streams = deployment.on_stack("main")
+    originals = sample_tweets(2000)
+    candidates = {n: found for n, raw in enumerate(originals) if (found := _damaged(raw))}
+    matched = {i for s in streams for i in s.expected([raw for raw, _ in candidates.values()])}
+    # Up to three matching tweets of each kind, among 300 others.
+    damage: dict[int, tuple[bytes, str]] = {}
+    for number, (raw, field) in candidates.items():
+        if (
+            Tweet.from_json(raw).id in matched
+            and sum(1 for _, other in damage.values() if other == field) < 3
+        ):
+            damage[number] = raw, field
+    fields = {field for _, field in damage.values()}
+    assert fields == {
+        "data.geo.coordinates.coordinates",
+        "quoted_status.user",
+        "retweeted_status.quoted_status.user",
+    }
+    tweets = [raw for raw, _ in damage.values()]
+    tweets += [raw for number, raw in enumerate(originals[:300]) if number not in damage]
+    await produce(broker, deployment.firehose, tweets)
+    before = {field: _ignored(field) for field in fields}
+
+    async with running(deployment.config("A", "main"), store, broker, Metrics()) as node:
+        await wait_for(lambda: consumed(node) == len(tweets), 20, "the firehose")
+        await wait_for(lambda: node.counters.published == node.counters.matches, 20, "acks")
+
+    assert node.counters.dead_letters == 0
+    for field in fields:
+        seen = sum(1 for _, damaged in damage.values() if damaged == field)
+        assert _ignored(field) - before[field] == seen, field
+    damaged = {Tweet.from_json(raw).id: raw for raw, _ in damage.values()}
+    delivered: set[str] = set()
+    for stream in streams:
+        records = await read_topic(broker.bootstrap_servers, stream.topic("A"))
+        matches, _ = received(records)
+        assert matches == stream.expected(tweets)
+        for record in records:
+            tweet_id = Tweet.from_json(record.value).id
+            if tweet_id in damaged:
+                # The customer gets the tweet as it came, odd field and all.
+                document = orjson.loads(record.value)
+                del document["matching_rules"]
+                assert document == orjson.loads(damaged[tweet_id])
+                delivered.add(tweet_id)
+    assert delivered == set(damaged)
+    await store.close()
 
 
 class _NoConsumer:
@@ -252,3 +345,79 @@ async def test_a_connection_is_gauged_while_open_and_its_end_counted(
     }
     assert counted == {r: (1 if r == reason else None) for r in DISCONNECT_REASONS}
     assert lease.released
+
+
+# tweet fields read as absent
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_ignored_fields_are_counted_by_path_and_logged_once_a_minute_per_path(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    registry = CollectorRegistry()
+    counter = Counter("powertrack_tweet_fields_ignored", "test", ("field",), registry=registry)
+    clock = _Clock()
+    fields = IgnoredFields(counter, clock=clock)
+    caplog.set_level(logging.WARNING, "powertrack.metrics")
+
+    def lines() -> list[tuple[str, int]]:
+        found = [(r.__dict__["field"], r.__dict__["count"]) for r in caplog.records]
+        caplog.clear()
+        return found
+
+    fields.count(["user", "entities.urls[].url", "entities.urls[].url"])
+    assert lines() == [("user", 1), ("entities.urls[].url", 1)]
+    for _ in range(5):
+        clock.now += 10
+        fields.count(["user"])
+    assert lines() == []
+    clock.now += 10  # a minute after the first line
+    fields.count(["user", "entities.urls[].url"])
+    assert lines() == [("user", 6), ("entities.urls[].url", 2)]
+    clock.now += 59
+    fields.count(["user"])
+    assert lines() == []
+    counted = {
+        field: registry.get_sample_value("powertrack_tweet_fields_ignored_total", {"field": field})
+        for field in ("user", "entities.urls[].url")
+    }
+    assert counted == {"user": 8, "entities.urls[].url": 3}
+
+
+def test_every_registry_serves_the_process_count_of_ignored_fields() -> None:
+    before = _ignored("data.geo.coordinates.coordinates")
+    raw = orjson.dumps(
+        {"data": {"id": "1", "text": "hi", "geo": {"coordinates": {"coordinates": {}}}}}
+    )
+    _, tweet = parse_tweet(raw)
+    assert (tweet.id, tweet.text, tweet.point) == ("1", "hi", None)
+    parse_tweet(raw)
+    for metrics in (Metrics(), Metrics()):
+        assert metrics.tweet_fields_ignored is IGNORED_FIELDS.counter
+        assert (
+            value(
+                metrics,
+                "powertrack_tweet_fields_ignored_total",
+                field="data.geo.coordinates.coordinates",
+            )
+            == before + 2
+        )
+    families = {f.name: f for f in text_string_to_metric_families(Metrics().exposition().decode())}
+    assert families["powertrack_tweet_fields_ignored"].type == "counter"
+
+
+def test_a_tweet_without_an_odd_field_counts_nothing() -> None:
+    raw = orjson.dumps({"data": {"id": "1", "text": "hi"}})
+    exposition = Metrics().exposition()
+    parse_tweet(raw)
+    assert Metrics().exposition() == exposition
+    with pytest.raises(TweetFormatError):
+        parse_tweet(orjson.dumps({"data": {"id": "1", "text": 5, "lang": 7}}))
+    assert Metrics().exposition() == exposition

@@ -21,6 +21,7 @@ from powertrack.filter.output import (
     tweet_format,
 )
 from powertrack.filter.stack import StackView
+from powertrack.metrics import IGNORED_FIELDS
 from powertrack.tweets.errors import TweetFormatError, describe
 from powertrack.tweets.model import Tweet
 
@@ -47,7 +48,10 @@ class Publish:
 
 def parse_tweet(raw: bytes | None) -> tuple[dict[str, Any], Tweet]:
     """The decoded JSON and the tweet of a firehose message; ``TweetFormatError`` if
-    it is not a tweet. Decoded once: the document also tells the tweet's format."""
+    it is not a tweet. Decoded once: the document also tells the tweet's format.
+
+    The fields the tweet was read without are counted in
+    ``powertrack_tweet_fields_ignored_total`` (metrics.IGNORED_FIELDS)."""
     if raw is None:
         raise TweetFormatError("not a tweet: an empty message")
     try:
@@ -56,7 +60,11 @@ def parse_tweet(raw: bytes | None) -> tuple[dict[str, Any], Tweet]:
         raise TweetFormatError(f"not JSON: {exc}") from None
     if type(document) is not dict:
         raise TweetFormatError(f"not a tweet: expected a JSON object, got {describe(document)}")
-    return document, Tweet.from_json(document)
+    ignored: list[str] = []
+    tweet = Tweet.from_json(document, ignored)
+    if ignored:
+        IGNORED_FIELDS.count(ignored)
+    return document, tweet
 
 
 def match_streams(rules: StackView, tweet: Tweet) -> dict[int, list[MatchedRule]]:
