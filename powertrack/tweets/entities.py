@@ -1,21 +1,31 @@
 """Entities of a tweet: extracted from plain text, and merged for retweets.
 
-Extraction follows twitter-text's rules closely enough for matching: a tweet
-that arrives without ``entities`` (old payloads, v2 without the ``entities``
-field) still gets its hashtags, mentions, cashtags and links. It is written
-here rather than taken from a twitter-text port because those ports are
-unmaintained and drag in autolinking and validation we do not need.
+A tweet that arrives without ``entities`` (old payloads, v2 without the
+``entities`` field, tweets posted through powertrack) gets its hashtags,
+mentions, cashtags and links from its text, by the rules Twitter links them
+with: a port of twitter-text's Java ``Regex`` and ``Extractor`` (at commit
+1b570ca of twitter/twitter-text), held to its conformance suite
+(tests/tweets/twitter_text/). It is written here rather than taken from a
+twitter-text port because those ports are unmaintained and drag in autolinking
+and validation we do not need.
+
+Each search starts at a sign (#, @, $, or for a URL the dot before a top-level
+domain), so the regex engine skips ahead to candidates. twitter-text's
+patterns also match the character before an entity, and each search resumes
+where the last match ended; that is checked in Python on the few candidates,
+with the end of the last match kept as ``consumed``, which is many times
+faster than a lookbehind at every position and finds the same entities.
 """
 
 from __future__ import annotations
 
 import re
 import string
-import unicodedata
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import regex
 
+from powertrack.tweets import _tlds
 from powertrack.tweets.fields import new_mention, new_url
 from powertrack.tweets.model import Media, MentionEntity, Tweet, UrlEntity
 
@@ -26,52 +36,136 @@ __all__ = [
     "extract_hashtags",
     "extract_mentions",
     "extract_urls",
+    "is_cashtag",
+    "is_hashtag",
+    "is_screen_name",
     "merge",
     "merge_mentions",
 ]
 
-# Each pattern starts at its sign (#, @, $, "http", the dot before a TLD), so
-# the regex engine skips ahead to candidates; what twitter-text demands of
-# the characters around an entity is checked in Python on those few
-# candidates, which is many times faster than lookbehinds at every position.
+_LATIN_ACCENTS = (
+    "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0100-\u024f\u0253\u0254\u0256\u0257\u0259"
+    "\u025b\u0263\u0268\u026f\u0272\u0289\u028b\u02bb\u0300-\u036f\u1e00-\u1eff"
+)
+_CYRILLIC = "\u0400-\u04ff"
+# twitter-text's UNICODE_SPACES; Java's \s, used where it says \s, is only ASCII.
+_SPACES = frozenset("\t\n\x0b\x0c\r \x85\xa0\u1680\u180e\u2028\u2029\u202f\u205f\u3000").union(
+    map(chr, range(0x2000, 0x200B))
+)
+_JAVA_SPACE = " \\t\\n\\x0b\\f\\r"
+# Unicode's separators (\p{Z}), spelt out for the standard re module.
+_SEPARATORS = "\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
-# Zero-width (non-)joiners are part of words in Persian and Indic scripts.
-_HASHTAG = regex.compile(r"[#＃](?!\ufe0f|\u20e3)([\p{L}\p{M}\p{Nd}_\u200c\u200d]+)")
-_TAG_LETTER = regex.compile(r"[\p{L}\p{M}]")
+# Hashtags: letters and marks, decimal digits, and the special characters
+# twitter-text lists. Its letter list is \p{L}\p{M} of an older Unicode plus the
+# letters added since, which today's \p{L}\p{M} hold, and these private-use
+# code points, which it counts as letters too.
+_HASHTAG_LETTERS = r"\p{L}\p{M}\uf870-\uf87f\uf882\uf884-\uf89f\uf8b8\uf8c1-\uf8d6"
+_HASHTAG_SPECIALS = (
+    r"_\u200c\u200d\ua67e\u05be\u05f3\u05f4\uff5e\u301c\u309b\u309c\u30a0\u30fb\u3003\u0f0b\u0f0c"
+    r"\u00b7"
+)
+_HASHTAG_CHARS = _HASHTAG_LETTERS + r"\p{Nd}" + _HASHTAG_SPECIALS
+_HASHTAG = regex.compile(rf"[#＃](?![\ufe0f\u20e3])([{_HASHTAG_CHARS}]+)")
+_HASHTAG_BODY = regex.compile(rf"[{_HASHTAG_CHARS}]+")
+_HASHTAG_LETTER = regex.compile(rf"[{_HASHTAG_LETTERS}]")
+# What may not stand before the sign; the variation selectors, marks themselves,
+# may (an emoji such as ✌️ ends in one).
+_NOT_BEFORE_HASHTAG = regex.compile(rf"[&{_HASHTAG_CHARS}]")
+_VARIATION_SELECTORS = "\ufe0e\ufe0f"
+_NOT_BEFORE_ASCII_HASHTAG = frozenset(string.ascii_letters + string.digits + "_&")
 
-_MENTION = re.compile(r"[@＠]([A-Za-z0-9_]+)")
-_MAX_SCREEN_NAME = 15
+# Mentions: screen names of 1 to 20 characters, as twitter-text allows for old
+# accounts; "@name/list" names a list, which is no mention.
+_MENTION = re.compile(r"[@＠]+([A-Za-z0-9_]{1,20})(/[A-Za-z][A-Za-z0-9_\-]{0,24})?")
+_SCREEN_NAME = re.compile(r"[A-Za-z0-9_]{1,20}")
 _ASCII_WORD = frozenset(string.ascii_letters + string.digits + "_")
 _NOT_BEFORE_MENTION = _ASCII_WORD | frozenset("!#$%&*@＠")
 _NOT_BEFORE_RT = _ASCII_WORD | frozenset("+~.-")
+_NOT_AFTER_MENTION = re.compile(rf"[@＠{_LATIN_ACCENTS}]|://")
 
-_CASHTAG = re.compile(r"\$([A-Za-z]{1,6}(?:[._][A-Za-z]{1,2})?)")
+# Cashtags: followed by the end, a space or ASCII punctuation (Java's \s and
+# \p{Punct}); its $ also matches before a line terminator that ends the text.
+_CASHTAG_TEXT = r"[A-Za-z]{1,6}(?:[._][A-Za-z]{1,2})?"
+_CASHTAG = re.compile(
+    rf"\$({_CASHTAG_TEXT})(?=[{_JAVA_SPACE}!-/:-@\[-`{{-~]|(?:\r\n|[\n\r\x85\u2028\u2029])?\Z)"
+)
+_CASHTAG_ALONE = re.compile(_CASHTAG_TEXT)
 
-# Path characters: ASCII URL characters plus Latin and Cyrillic letters, so a
-# t.co link glued to Japanese text stops where the Japanese starts.
-_PATH = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%\u00c0-\u024f\u0400-\u04ff]*"
-_LABEL = r"[^\W_](?:[\w\-]*[^\W_])?"
-_SCHEME_URL = re.compile(
-    rf"https?://(?:{_LABEL}\.)+{_LABEL}(?::\d{{1,5}})?(?:[/?#]{_PATH})?", re.IGNORECASE
-)
-# The dot before a bare domain's TLD; a dot that continues the host
-# ("example.com.br") leaves the decision to the next one.
-_TLD_DOT = re.compile(r"\.([A-Za-z]{2,})(?![A-Za-z0-9\-_@]|\.[A-Za-z0-9])")
-_AFTER_HOST = re.compile(rf"(?::\d{{1,5}})?(?:([/?#]){_PATH})?")
-_HOST_CHARS = frozenset(string.ascii_letters + string.digits + "-.")
-_NOT_BEFORE_HOST = frozenset("@.-_/$#＃:")
-# Space-separated lists read better than 75 one-per-line literals.
-_GENERIC_TLDS = frozenset(
-    "com net org edu gov mil int info biz name pro mobi app dev io ai co me tv ly gl gg xyz "  # noqa: SIM905
-    "news blog site online shop store tech live media link club".split()
-)
-_COUNTRY_TLDS = frozenset(
-    "ar at au be br ca ch cl cn cz de dk es eu fi fr gr hk ie il in it jp kr mx nl no nz pe "  # noqa: SIM905
-    "pl pt ru se sg tr tw ua uk us ve za".split()
-)
-_TRAILING = ".,;:!?'\"…"
 
-_Span = tuple[int, int, str, bool]  # start, end, url, has a scheme
+def _alternation(words: tuple[str, ...]) -> str:
+    # An alternation of ``words`` as a trie, which the regex engine walks a
+    # character at a time instead of trying each word in turn. Of two words
+    # where one begins the other, the longer is tried first: twitter-text lists
+    # them in that order, and its alternation tries them in its order.
+    trie: dict[str, dict[str, Any]] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return "(?:" + _branches(trie) + ")"
+
+
+def _branches(node: dict[str, dict[str, Any]]) -> str:
+    # An empty last alternative rather than "?": the engine keeps state for each
+    # repeat, at every search, and a trie of 1,500 words would have hundreds.
+    branches = [re.escape(char) + _branches(child) for char, child in node.items() if char]
+    if not branches:
+        return ""
+    if "" in node:
+        branches.append("")
+    return branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+
+
+# URLs: twitter-text's VALID_URL, built the way it is built. Java's
+# CASE_INSENSITIVE folds ASCII letters only, as re.IGNORECASE | re.ASCII does
+# (no \w, \s or \b below, which re.ASCII would change too).
+_ASCII_CASE = re.IGNORECASE | re.ASCII
+_PRECEDING = "(?:[^a-z0-9@＠$#＃\ufffe\ufeff\uffff]|^)"
+_DOMAIN_CHARS = "a-z0-9" + _LATIN_ACCENTS
+_SUBDOMAIN = rf"(?>(?:[{_DOMAIN_CHARS}][{_DOMAIN_CHARS}\-_]*)?[{_DOMAIN_CHARS}]\.)"
+_DOMAIN_NAME = rf"(?:(?:[{_DOMAIN_CHARS}][{_DOMAIN_CHARS}\-]*)?[{_DOMAIN_CHARS}]\.)"
+# A Unicode domain label: no ASCII punctuation, space, separator or general
+# punctuation (U+2000 to U+206F); after its first character, "-" too.
+_NOT_UNICODE = rf"_!\"#$%&'()*+,./:;<=>?@\[\]^`{{|}}~{_JAVA_SPACE}{_SEPARATORS}\u2000-\u206f"
+_UNICODE_DOMAIN_NAME = rf"(?:(?:[^\-{_NOT_UNICODE}][^{_NOT_UNICODE}]*)?[^\-{_NOT_UNICODE}]\.)"
+_TLD_END = r"(?=[^a-z0-9@+\-]|\Z)"
+_GTLD = rf"(?:{_alternation(_tlds.GENERIC)}{_TLD_END})"
+_CCTLD = rf"(?:{_alternation(_tlds.COUNTRY)}{_TLD_END})"
+_DOMAIN = (
+    rf"(?:{_SUBDOMAIN}*{_DOMAIN_NAME}(?:{_GTLD}|{_CCTLD}|(?:xn--[\-0-9a-z]+)))"
+    rf"|(?:(?:(?<=http://)|(?<=https://))"
+    rf"(?:(?:{_DOMAIN_NAME}{_CCTLD})|(?:{_UNICODE_DOMAIN_NAME}(?:{_GTLD}|{_CCTLD}))))"
+    rf"|(?:{_DOMAIN_NAME}{_CCTLD}(?=/))"
+)
+_PATH_CHARS = rf"[a-z0-9!*';:=+,.$/%#\[\]\-\u2013_~|&@{_LATIN_ACCENTS}{_CYRILLIC}]"
+# Up to two levels of balanced parentheses: /Primer_(film), /S(dfd346)/.
+_PARENS = rf"\((?:{_PATH_CHARS}+|(?:{_PATH_CHARS}*\({_PATH_CHARS}+\){_PATH_CHARS}*))\)"
+# Joined as twitter-text joins them, so the "|" inside applies as it does there.
+_PATH_END = rf"[a-z0-9=_#/\-+{_LATIN_ACCENTS}{_CYRILLIC}]|(?:{_PARENS})"
+_PATH = rf"(?:(?:{_PATH_CHARS}*(?:{_PARENS}{_PATH_CHARS}*)*{_PATH_END})|(?:@{_PATH_CHARS}+/))"
+_QUERY = r"\?[a-z0-9!?*'();:&=+$/%#\[\]\-_.,~|@]*[a-z0-9\-_&=#/]"
+_URL = re.compile(
+    rf"(?P<before>{_PRECEDING})(?P<url>(?P<protocol>https?://)?(?P<domain>{_DOMAIN})"
+    rf"(?::[0-9]++)?(?:/{_PATH}*+)?(?:{_QUERY})?)",
+    _ASCII_CASE,
+)
+_TCO = re.compile(rf"https?://t\.co/([a-z0-9]+)(?:{_QUERY})?", _ASCII_CASE)
+_MAX_TCO_SLUG = 40
+_MAX_URL = 4096
+# Where to look: a URL's domain ends in a dot and a top-level domain. Before
+# that dot, its domain (with any subdomains or, after a scheme, one label in any
+# script) holds only characters of this class, read backwards from the dot;
+# before those come at most a scheme and the character that precedes the URL.
+_TLD_DOT = re.compile(rf"\.(?:{_GTLD}|{_CCTLD}|xn--)", _ASCII_CASE)
+_BEFORE_DOT = regex.compile(
+    rf"(?r)[^!\"#$%&'()*+,/:;<=>?@\[\]^`{{|}}~{_JAVA_SPACE}{_SEPARATORS}\u2000-\u206f]*+"
+)
+# Nor does a URL hold a space or a separator: it ends where they start.
+_RUN_END = re.compile(rf"[^{_JAVA_SPACE}{_SEPARATORS}]*+")
+
+_Span = tuple[int, int, str]  # start, end, and the entity's text (a link's expanded URL)
 
 
 class Extracted(NamedTuple):
@@ -83,171 +177,202 @@ class Extracted(NamedTuple):
     urls: tuple[UrlEntity, ...]
 
 
-def _trim_url(url: str) -> str:
-    # Trailing sentence punctuation and an unbalanced closing parenthesis belong
-    # to the prose, not the link: "(see example.com/a)." -> "example.com/a".
-    while url:
-        last = url[-1]
-        if last in _TRAILING or (last == ")" and url.count("(") < url.count(")")):
-            url = url[:-1]
-        else:
-            break
-    return url
+def is_hashtag(tag: str) -> bool:
+    """True when twitter-text links ``#`` + ``tag`` as the hashtag ``tag``."""
+    return (
+        _HASHTAG_BODY.fullmatch(tag) is not None
+        and tag[0] not in "\ufe0f\u20e3"
+        and _HASHTAG_LETTER.search(tag) is not None
+    )
 
 
-def _bare_domain(text: str, match: re.Match[str], spans: list[_Span]) -> _Span | None:
-    dot = match.start()
-    start = dot
-    while start and text[start - 1] in _HOST_CHARS:
-        start -= 1
-    if start == dot or (spans and not _outside(spans, dot)):
-        return None
-    before = text[start - 1] if start else " "
-    if before in _NOT_BEFORE_HOST or before.isalnum():
-        return None
-    labels = text[start:dot].split(".")
-    if any(not label or label[0] == "-" or label[-1] == "-" for label in labels):
-        return None
-    after = _AFTER_HOST.match(text, match.end())
-    tld = match.group(1).lower()
-    has_path = after is not None and after.group(1) is not None
-    if tld not in _GENERIC_TLDS and not (tld in _COUNTRY_TLDS and has_path):
-        return None
-    end = after.end() if after is not None else match.end()
-    url = _trim_url(text[start:end])
-    return start, start + len(url), url, False
+def is_screen_name(name: str) -> bool:
+    """True when twitter-text links ``@`` + ``name`` as a mention of ``name``."""
+    return _SCREEN_NAME.fullmatch(name) is not None
 
 
-def _url_spans(text: str) -> list[_Span]:
-    spans: list[_Span] = []
-    if "://" in text:
-        for match in _SCHEME_URL.finditer(text):
-            url = _trim_url(match.group())
-            spans.append((match.start(), match.start() + len(url), url, True))
-    bare = [
-        span
-        for match in _TLD_DOT.finditer(text)
-        if (span := _bare_domain(text, match, spans)) is not None
+def is_cashtag(symbol: str) -> bool:
+    """True when twitter-text links ``$`` + ``symbol`` as the cashtag ``symbol``."""
+    return _CASHTAG_ALONE.fullmatch(symbol) is not None
+
+
+def _hashtags(text: str) -> list[_Span]:
+    found: list[_Span] = []
+    consumed = 0
+    for match in _HASHTAG.finditer(text):
+        start, end = match.span()
+        if start:
+            before = start - 1
+            char = text[before]
+            if before < consumed or (
+                char in _NOT_BEFORE_ASCII_HASHTAG
+                if char.isascii()
+                else char not in _VARIATION_SELECTORS and _NOT_BEFORE_HASHTAG.match(char)
+            ):
+                continue
+        tag = match.group(1)
+        # An ASCII tag is letters, digits and "_": it has a letter if more than digits and "_".
+        if not (tag.lstrip("0123456789_") if tag.isascii() else _HASHTAG_LETTER.search(tag)):
+            continue
+        consumed = end
+        if text.startswith(("#", "＃", "://"), end):
+            continue
+        found.append((start, end, tag))
+    return found
+
+
+def _after_rt(text: str, start: int, consumed: int) -> bool:
+    # "RT@jack": a retweet prefix glued to the mention ("RT:@jack" needs no rule).
+    rt = start - 2
+    return (
+        rt >= consumed
+        and text[rt:start] in ("RT", "Rt", "rT", "rt")
+        and (not rt or (rt > consumed and text[rt - 1] not in _NOT_BEFORE_RT))
+    )
+
+
+def _mentions(text: str) -> list[_Span]:
+    # A list ("@name/list") is kept, with "" for its text, for the overlap check.
+    found: list[_Span] = []
+    consumed = 0
+    for match in _MENTION.finditer(text):
+        start = match.start()
+        if (
+            start
+            and not (start > consumed and text[start - 1] not in _NOT_BEFORE_MENTION)
+            and not _after_rt(text, start, consumed)
+        ):
+            continue
+        consumed = end = match.end()
+        after = text[end : end + 1]
+        if (
+            after
+            and (after in "@:" or not after.isascii())
+            and _NOT_AFTER_MENTION.match(text, end) is not None
+        ):
+            continue
+        found.append((match.start(1) - 1, end, "" if match.group(2) else match.group(1)))
+    return found
+
+
+def _cashtags(text: str) -> list[_Span]:
+    return [
+        (match.start(), match.end(), match.group(1))
+        for match in _CASHTAG.finditer(text)
+        if not match.start() or text[match.start() - 1] in _SPACES
     ]
-    if bare:
-        spans = sorted(spans + bare)
-    return spans
 
 
-def _outside(spans: list[_Span], position: int) -> bool:
-    return all(not start <= position < end for start, end, _, _ in spans)
+def _valid_host(url_length: int, has_scheme: bool, host: str) -> bool:
+    # Java's IDN.toASCII: every label 1 to 63 characters once punycoded, no
+    # "xn--" label that is not ASCII; the whole URL (with https:// added when it
+    # has no scheme) at most 4,096 characters.
+    if host.isascii():
+        # Labels are never empty here: the pattern takes one character at least.
+        ascii_length = len(host) if max(map(len, host.split("."))) < 64 else 0
+    else:
+        try:
+            ascii_length = len(host.encode("idna"))
+        except UnicodeError:
+            return False
+    length = url_length + ascii_length - len(host) + (0 if has_scheme else len("https://"))
+    return ascii_length > 0 and length <= _MAX_URL
+
+
+def _urls(text: str) -> list[_Span]:
+    found: list[_Span] = []
+    consumed = 0
+    for dot in _TLD_DOT.finditer(text):
+        if dot.start() < consumed:
+            continue
+        # The leftmost URL from here on starts no earlier than this, and ends
+        # before the next space, so twitter-text's search is done in that window.
+        # (Before the domain's characters, at most a scheme and the character
+        # that precedes the URL, 9 in all.)
+        start = _BEFORE_DOT.match(text, consumed, dot.start()).start()
+        run = _RUN_END.match(text, dot.start())
+        end = run.end() if run is not None else len(text)  # it always matches
+        match = _URL.search(text, max(start - 9, consumed), end)
+        if match is None:
+            consumed = end
+            continue
+        consumed = match.end()
+        has_scheme = match.group("protocol") is not None
+        if not has_scheme and match.group("before") in ("-", "_", ".", "/"):
+            continue
+        begin, finish = match.span("url")
+        if has_scheme:
+            tco = _TCO.match(text, begin, finish)
+            if tco is not None:
+                if len(tco.group(1)) > _MAX_TCO_SLUG:
+                    continue
+                finish = tco.end()
+        if _valid_host(finish - begin, has_scheme, match.group("domain")):
+            # A link without a scheme expands to http://, as Twitter's wrapping would.
+            url = text[begin:finish]
+            found.append((begin, finish, url if has_scheme else "http://" + url))
+    return found
+
+
+def _without_overlaps(*kinds: list[_Span]) -> list[list[_Span]]:
+    # As twitter-text does: in order of start, an entity that starts before the
+    # one kept last has ended is dropped (a sign inside a link, mostly).
+    kept: list[list[_Span]] = [[] for _ in kinds]
+    kept_end = 0
+    for start, kind, span in sorted((s[0], k, s) for k, spans in enumerate(kinds) for s in spans):
+        if start >= kept_end:
+            kept[kind].append(span)
+            kept_end = span[1]
+    return kept
+
+
+def _entities(text: str) -> list[list[_Span]]:
+    spans = [
+        _urls(text) if "." in text else [],
+        _hashtags(text) if "#" in text or "＃" in text else [],
+        _mentions(text) if "@" in text or "＠" in text else [],
+        _cashtags(text) if "$" in text else [],
+    ]
+    # Only a link can overlap another entity.
+    return _without_overlaps(*spans) if spans[0] and any(spans[1:]) else spans
+
+
+def extract_entities(text: str) -> Extracted:
+    """All entities of ``text`` as twitter-text finds them; a sign inside a link
+    (``example.com/#top``) is not an entity, nor is ``@name/list``."""
+    urls, hashtags, mentions, symbols = _entities(text)
+    return Extracted(
+        tuple([tag for _, _, tag in hashtags]),
+        tuple([new_mention("", name) for _, _, name in mentions if name]),
+        tuple([symbol for _, _, symbol in symbols]),
+        tuple([new_url(text[start:end], expanded) for start, end, expanded in urls]),
+    )
+
+
+def extract_hashtags(text: str) -> tuple[str, ...]:
+    """The hashtags of :func:`extract_entities`, without ``#``/``＃``; never all digits."""
+    return extract_entities(text).hashtags
+
+
+def extract_mentions(text: str) -> tuple[MentionEntity, ...]:
+    """The mentioned screen names of :func:`extract_entities`; their ids are unknown, so empty."""
+    return extract_entities(text).mentions
+
+
+def extract_cashtags(text: str) -> tuple[str, ...]:
+    """The cashtags of :func:`extract_entities`, without ``$``: ``AAPL``, ``BRK.A``, never ``5``."""
+    return extract_entities(text).symbols
 
 
 def extract_urls(text: str) -> tuple[UrlEntity, ...]:
-    """Links in ``text``: ``http(s)://`` URLs and bare domains under common TLDs.
+    """Links in ``text``: ``http(s)://`` URLs, and bare domains under twitter-text's TLDs.
 
     ``expanded_url`` gets an ``http://`` scheme when the text had none, as
     Twitter's link wrapping would.
     """
     if "." not in text:
         return ()
-    return tuple(
-        new_url(url, url if has_scheme else "http://" + url)
-        for _, _, url, has_scheme in _url_spans(text)
-    )
-
-
-def _is_tag_char(char: str) -> bool:
-    return char.isalnum() or char in "_&\u200c\u200d" or unicodedata.category(char).startswith("M")
-
-
-def _hashtags(text: str, spans: list[_Span]) -> tuple[str, ...]:
-    tags: list[str] = []
-    for match in _HASHTAG.finditer(text):
-        start, end = match.span()
-        if start and _is_tag_char(text[start - 1]):
-            continue
-        following = text[end : end + 3]
-        if following[:1] in ("#", "＃") or following == "://":
-            continue
-        tag = match.group(1)
-        if _TAG_LETTER.search(tag) is None:
-            continue
-        if spans and not _outside(spans, start):
-            continue
-        tags.append(tag)
-    return tuple(tags)
-
-
-def extract_hashtags(text: str) -> tuple[str, ...]:
-    """Hashtags in ``text`` without their ``#``/``＃``; all-digit tags are not hashtags."""
-    if "#" not in text and "＃" not in text:
-        return ()
-    return _hashtags(text, _url_spans(text) if "." in text else [])
-
-
-def _mention_may_start(text: str, start: int) -> bool:
-    if not start or text[start - 1] not in _NOT_BEFORE_MENTION:
-        return True
-    # "RT@jack": a retweet prefix glued to the mention.
-    return (
-        start >= 2
-        and text[start - 2 : start].lower() == "rt"
-        and (start == 2 or text[start - 3] not in _NOT_BEFORE_RT)
-    )
-
-
-def _mentions(text: str, spans: list[_Span]) -> tuple[MentionEntity, ...]:
-    found: list[MentionEntity] = []
-    for match in _MENTION.finditer(text):
-        start, end = match.span()
-        name = match.group(1)
-        if len(name) > _MAX_SCREEN_NAME or not _mention_may_start(text, start):
-            continue
-        # Not a mention when glued to more of a name or address: "@jack@host", "@jackü".
-        following = text[end : end + 3]
-        if following and (following[0] in "@＠" or following[0].isalpha() or following == "://"):
-            continue
-        if spans and not _outside(spans, start):
-            continue
-        found.append(new_mention("", name))
-    return tuple(found)
-
-
-def extract_mentions(text: str) -> tuple[MentionEntity, ...]:
-    """Mentioned screen names in ``text``; their ids are unknown, so empty."""
-    if "@" not in text and "＠" not in text:
-        return ()
-    return _mentions(text, _url_spans(text) if "." in text else [])
-
-
-def _cashtags(text: str, spans: list[_Span]) -> tuple[str, ...]:
-    symbols: list[str] = []
-    for match in _CASHTAG.finditer(text):
-        start, end = match.span()
-        if start and not text[start - 1].isspace():
-            continue
-        if end < len(text) and not (
-            text[end].isspace() or unicodedata.category(text[end])[0] in "PZ"
-        ):
-            continue
-        if spans and not _outside(spans, start):
-            continue
-        symbols.append(match.group(1))
-    return tuple(symbols)
-
-
-def extract_cashtags(text: str) -> tuple[str, ...]:
-    """Cashtags in ``text`` without their ``$`` (``$AAPL``, ``$BRK.A``); never ``$5``."""
-    if "$" not in text:
-        return ()
-    return _cashtags(text, _url_spans(text) if "." in text else [])
-
-
-def extract_entities(text: str) -> Extracted:
-    """All entities of ``text``; a sign inside a link (``example.com/#top``) is not an entity."""
-    spans = _url_spans(text) if "." in text else []
-    return Extracted(
-        _hashtags(text, spans) if "#" in text or "＃" in text else (),
-        _mentions(text, spans) if "@" in text or "＠" in text else (),
-        _cashtags(text, spans) if "$" in text else (),
-        tuple(new_url(url, url if scheme else "http://" + url) for _, _, url, scheme in spans),
-    )
+    return tuple([new_url(text[start:end], expanded) for start, end, expanded in _urls(text)])
 
 
 _T = TypeVar("_T", str, UrlEntity, Media)

@@ -1,4 +1,8 @@
-"""Entities extracted from plain text, and merged for retweets."""
+"""Entities extracted from plain text, and merged for retweets.
+
+twitter-text's own cases are in test_twitter_text.py; these are powertrack's:
+edge cases of the port, and the cases of issue 11.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +38,27 @@ from powertrack.tweets.model import MentionEntity, UrlEntity
         ("see http://example.com/#anchor", ()),
         ("#url://thing", ()),
         ("", ()),
+        # Issue 11: the characters twitter-text allows beyond letters, marks and digits.
+        (
+            "#各〃 #メ～テレ #メ〜テレ #עַל־יְדֵי #וכו׳",
+            ("各〃", "メ～テレ", "メ〜テレ", "עַל־יְדֵי", "וכו׳"),
+        ),
+        (
+            "#il·lusió #ゲーム・オブ #つ゛ #ꙮ꙾ #ཀ་ཁ #x\u200cy",
+            ("il·lusió", "ゲーム・オブ", "つ゛", "ꙮ꙾", "ཀ་ཁ", "x\u200cy"),
+        ),
+        # Issue 11: right after an emoji with a variation selector (U+FE0E, U+FE0F).
+        ("a ✌\ufe0e#hashtag here", ("hashtag",)),
+        ("a ✌\ufe0f#hashtag here", ("hashtag",)),
+        # Still no tag right after a letter, a digit, "_" or "&", nor without a letter.
+        ("x#a 1#b _#c &#d", ()),
+        ("#_ #12_34 #〃 #・", ()),
+        # "#a" glued to "#" is no tag, yet its match took the character before
+        # "#b", which twitter-text's search then cannot use.
+        ("#a\ufe0f#b", ()),
+        ("#a ＃b", ("a", "b")),
+        ("##b", ("b",)),
+        ("#\ufe0fabc #\u20e3abc", ()),
     ],
 )
 def test_hashtags(text: str, tags: tuple[str, ...]) -> None:
@@ -49,11 +74,23 @@ def test_hashtags(text: str, tags: tuple[str, ...]) -> None:
         ("thanks, ＠jack!", ("jack",)),
         ("(@jack) @jack's", ("jack", "jack")),
         ("mail me at jack@example.com", ()),
-        ("@abcdefghijklmnop is too long", ()),
         ("@abcdefghijklmno fits", ("abcdefghijklmno",)),
+        # twitter-text takes names of up to 20 characters (old accounts have
+        # them), and the first 20 of a longer run.
+        ("@abcdefghijklmnopqrst fits", ("abcdefghijklmnopqrst",)),
+        ("@abcdefghijklmnopqrstuvwxyz", ("abcdefghijklmnopqrst",)),
         ("@jack@mastodon.social", ()),
         ("@jackü", ()),
         ("https://twitter.com/@jack", ()),
+        ("see example.com/@jack", ()),
+        # Several signs: one mention; a list is none.
+        ("hi @@jack", ("jack",)),
+        ("@jack/team and @jack/7", ("jack",)),
+        # "RT" glued to the mention, but not inside a word.
+        ("xRT@jack .RT@jack", ()),
+        # A rejected mention still takes the character before the next one.
+        ("x @a/b-@c", ()),
+        ("x@a/b-@c", ("c",)),
     ],
 )
 def test_mentions(text: str, names: tuple[str, ...]) -> None:
@@ -68,6 +105,11 @@ def test_mentions(text: str, names: tuple[str, ...]) -> None:
         ("costs $5 or $5.99", ()),
         ("a$AAPL and $TOOLONGX", ()),
         ("$BTC_X moon", ("BTC_X",)),
+        # Followed by ASCII punctuation, a space or the end (a final line break
+        # included), as twitter-text's Java pattern reads it; not by other text.
+        ("$AAPL\u2028", ("AAPL",)),
+        ("$AAPL。 $GOOG、", ()),
+        ("\u3000$AAPL\t$GOOG", ("AAPL", "GOOG")),
     ],
 )
 def test_cashtags(text: str, symbols: tuple[str, ...]) -> None:
@@ -83,13 +125,21 @@ def test_cashtags(text: str, symbols: tuple[str, ...]) -> None:
             ("http://en.wikipedia.org/wiki/Foo_(bar)",),
         ),
         ("visit example.com, or www.nasa.gov/mars!", ("example.com", "www.nasa.gov/mars")),
-        ("bit.ly/abc but not la revista.es dice", ("bit.ly/abc",)),
+        # twitter-text links a country domain without a path too (older versions did not).
+        ("bit.ly/abc and la revista.es dice", ("bit.ly/abc", "revista.es")),
         ("example.com.br/x", ("example.com.br/x",)),
         ("mail jack@example.com", ()),
-        ("e.g. Mr.Smith file.py café.com", ()),
+        ("e.g. Mr.Smith file.py café.com", ("file.py", "café.com")),
         ("https://t.co/abcこんにちは", ("https://t.co/abc",)),
         ("HTTPS://EXAMPLE.COM/A", ("HTTPS://EXAMPLE.COM/A",)),
+        ("Go to HTTPS://T.CO/AbC?x=1", ("HTTPS://T.CO/AbC?x=1",)),
         ("no links here", ()),
+        # Case is folded for ASCII only, as in twitter-text's Java patterns: a
+        # Cyrillic top-level domain in capitals is not the one it lists.
+        ("http://пример.рф http://пример.РФ", ("http://пример.рф",)),
+        # A label of 63 characters at most (64 here), then the next URL.
+        ("x" * 64 + ".com " + "y" * 63 + ".com", ("y" * 63 + ".com",)),
+        ("xn--ls8h.la", ("xn--ls8h.la",)),
     ],
 )
 def test_urls(text: str, links: tuple[str, ...]) -> None:
@@ -114,7 +164,7 @@ def test_extraction_never_fails_and_finds_substrings(text: str) -> None:
         assert not tag.isdigit()
     for mention in found.mentions:
         assert mention.screen_name in text
-        assert len(mention.screen_name) <= 15
+        assert len(mention.screen_name) <= 20
     for symbol in found.symbols:
         assert "$" + symbol in text
     for url in found.urls:
