@@ -16,6 +16,7 @@ from powertrack.rules import _messages as msg
 from powertrack.rules._context import position_of, report
 from powertrack.rules.ast import Cashtag, Hashtag, Keyword, Leaf, Mention, Phrase, Proximity
 from powertrack.text import fold, starts_with_punctuation, tokenize
+from powertrack.tweets.entities import is_cashtag, is_hashtag, is_screen_name
 
 __all__ = [
     "cashtag",
@@ -30,10 +31,11 @@ __all__ = [
 ]
 
 _ESCAPE = re.compile(r"\\([\"\\])")
-_HASHTAG = regex.compile(r"[\p{L}\p{M}\p{N}_]+", regex.V1)
-_MENTION = re.compile(r"[a-z0-9_]+", re.ASCII)
-# twitter-text's cashtag: what ends up in entities.symbols.
-_CASHTAG = re.compile(r"[a-z]{1,6}(?:[._][a-z]{1,2})?", re.ASCII)
+# #tag, @name and $TAG take what twitter-text links, so that a rule can name
+# every entity a tweet may carry (docs/rule-language.md). One exception: an
+# all-digit tag such as #2016, which the PowerTrack reference documents as a
+# rule, though Twitter never links it as a hashtag.
+_DIGITS = regex.compile(r"\p{Nd}+")
 # The keycap emoji #️⃣ lexes as a hashtag; it is a keyword.
 _KEYCAP_HASH = ("#\u20e3", "#\ufe0f\u20e3")
 _MAX_DISTANCE = 6
@@ -105,10 +107,11 @@ def hashtag(token: Token) -> Leaf:
     if token.startswith(_KEYCAP_HASH):
         return keyword(token)
     position = position_of(token)
-    value = fold(token[1:])
+    tag = token[1:]
+    value = fold(tag)
     if not value:
         report(msg.EMPTY_SIGIL.format(sigil="#", what="hashtag, as in #mars"), position)
-    elif _HASHTAG.fullmatch(value) is None:
+    elif not is_hashtag(tag) and _DIGITS.fullmatch(tag) is None:
         report(msg.BAD_HASHTAG.format(value=str(token)), position)
     else:
         return Hashtag(value, position)
@@ -117,23 +120,23 @@ def hashtag(token: Token) -> Leaf:
 
 def mention(token: Token) -> Leaf:
     position = position_of(token)
-    value = token[1:].lower()
-    if not value:
+    name = token[1:]
+    if not name:
         report(msg.EMPTY_SIGIL.format(sigil="@", what="user name, as in @nasa"), position)
-    elif _MENTION.fullmatch(value) is None:
+    elif not is_screen_name(name):  # a numeric user id is one too
         report(msg.BAD_MENTION.format(value=str(token)), position)
     else:
-        return Mention(value, position)
+        return Mention(name.lower(), position)
     return placeholder(position)
 
 
 def cashtag(token: Token) -> Leaf:
     position = position_of(token)
-    value = token[1:].lower()
-    if not value:
+    symbol = token[1:]
+    if not symbol:
         report(msg.EMPTY_SIGIL.format(sigil="$", what="symbol, as in $TWTR"), position)
-    elif _CASHTAG.fullmatch(value) is None:
+    elif not is_cashtag(symbol):
         report(msg.BAD_CASHTAG.format(value=str(token)), position)
     else:
-        return Cashtag(value, position)
+        return Cashtag(symbol.lower(), position)
     return placeholder(position)

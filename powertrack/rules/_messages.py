@@ -41,8 +41,15 @@ PROXIMITY_DISTANCE = 'Proximity distance must be a whole number from 1 to 6, as 
 PROXIMITY_WORDS = 'Proximity needs at least two words in the quotes, as in "apple pie"~3'
 
 EMPTY_SIGIL = "{sigil} must be directly followed by a {what}"
-BAD_HASHTAG = "Invalid hashtag {value!r}: hashtags contain only letters, digits and underscores"
-BAD_MENTION = "Invalid mention {value!r}: user names contain only letters, digits and underscores"
+BAD_HASHTAG = (
+    "Invalid hashtag {value!r}: a hashtag is what Twitter links after a #: letters, marks, "
+    "digits, underscores and a few joining signs such as ・ or ～, with a letter unless it is "
+    "all digits; to match other text, quote it as a phrase"
+)
+BAD_MENTION = (
+    "Invalid mention {value!r}: a user name or numeric user id is 1 to 20 letters, digits "
+    "or underscores, as in @nasa or @11348282"
+)
 BAD_CASHTAG = (
     "Invalid cashtag {value!r}: cashtags are 1 to 6 letters, "
     "optionally followed by '.' or '_' and 1 or 2 letters, as in $BRK.A"
