@@ -56,7 +56,7 @@ def tweet_from_v11(obj: dict[str, Any], ignored: list[str]) -> Tweet:
 
 def _tweet(obj: dict[str, Any], where: str, depth: int, ignored: list[str]) -> Tweet:
     tweet_id = obj.get("id_str")
-    if type(tweet_id) is not str or not tweet_id.isdigit():
+    if type(tweet_id) is not str or not (tweet_id.isdigit() and tweet_id.isascii()):
         tweet_id = _fallback_id(obj, where, ignored)
 
     ext = obj.get("extended_tweet")
@@ -132,14 +132,14 @@ def _tweet(obj: dict[str, Any], where: str, depth: int, ignored: list[str]) -> T
         reply_to = obj.get("in_reply_to_status_id")
         if reply_to is not None:
             reply_to = opt_id(reply_to, where + "in_reply_to_status_id", ignored)
-    elif type(reply_to) is not str or not reply_to.isdigit():
+    elif type(reply_to) is not str or not (reply_to.isdigit() and reply_to.isascii()):
         reply_to = _either_id(obj, "in_reply_to_status_id", where, ignored)
     reply_user = obj.get("in_reply_to_user_id_str")
     if reply_user is None:
         reply_user = obj.get("in_reply_to_user_id")
         if reply_user is not None:
             reply_user = opt_id(reply_user, where + "in_reply_to_user_id", ignored)
-    elif type(reply_user) is not str or not reply_user.isdigit():
+    elif type(reply_user) is not str or not (reply_user.isdigit() and reply_user.isascii()):
         reply_user = _either_id(obj, "in_reply_to_user_id", where, ignored)
     reply_name = obj.get("in_reply_to_screen_name")
     if reply_name is not None and type(reply_name) is not str:
@@ -256,7 +256,7 @@ def _user(user: Any, where: str, ignored: list[str]) -> User:
         ignored.append(where + "user")
         return _NO_AUTHOR
     user_id = user.get("id_str")
-    if type(user_id) is not str or not user_id.isdigit():
+    if type(user_id) is not str or not (user_id.isdigit() and user_id.isascii()):
         user_id = _either_id(user, "id", where + "user.", ignored)
         if user_id is None:
             if user.get("id") is None and user.get("id_str") is None:

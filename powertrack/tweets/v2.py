@@ -128,7 +128,7 @@ def tweet_from_v2(data: dict[str, Any], includes: Any, ignored: list[str]) -> Tw
 def _tweet(data: dict[str, Any], inc: _Includes, where: str, depth: int) -> Tweet:
     ignored = inc.ignored
     tweet_id = data.get("id")
-    if type(tweet_id) is not str or not tweet_id.isdigit():
+    if type(tweet_id) is not str or not (tweet_id.isdigit() and tweet_id.isascii()):
         if tweet_id is None:
             raise TweetFormatError(f"{where}id: missing")
         tweet_id = as_id(tweet_id, where + "id")
@@ -148,7 +148,7 @@ def _tweet(data: dict[str, Any], inc: _Includes, where: str, depth: int) -> Twee
     if author_id is None:
         author = _NO_AUTHOR
     else:
-        if type(author_id) is not str or not author_id.isdigit():
+        if type(author_id) is not str or not (author_id.isdigit() and author_id.isascii()):
             author_id = opt_id(author_id, where + "author_id", ignored)
         author = (
             _NO_AUTHOR
@@ -218,14 +218,17 @@ def _tweet(data: dict[str, Any], inc: _Includes, where: str, depth: int) -> Twee
     reply_user_id = data.get("in_reply_to_user_id")
     reply_name = None
     if reply_user_id is not None:
-        if type(reply_user_id) is not str or not reply_user_id.isdigit():
+        if type(reply_user_id) is not str or not (
+            reply_user_id.isdigit() and reply_user_id.isascii()
+        ):
             reply_user_id = opt_id(reply_user_id, where + "in_reply_to_user_id", ignored)
         replied = None if reply_user_id is None else inc.get("users", reply_user_id)
         if replied is not None:
             reply_name = opt_str(replied.get("username"), "includes.users[].username", ignored)
     conversation_id = data.get("conversation_id")
     if conversation_id is not None and (
-        type(conversation_id) is not str or not conversation_id.isdigit()
+        type(conversation_id) is not str
+        or not (conversation_id.isdigit() and conversation_id.isascii())
     ):
         conversation_id = opt_id(conversation_id, where + "conversation_id", ignored)
     lang = data.get("lang")
@@ -459,7 +462,7 @@ def _references(
             ignored.append(where + "[]")
             continue
         ref_id = ref.get("id")
-        if type(ref_id) is not str or not ref_id.isdigit():
+        if type(ref_id) is not str or not (ref_id.isdigit() and ref_id.isascii()):
             ref_id = read_id(ref_id)
             if ref_id is None:
                 ignored.append(where + "[].id")
