@@ -39,6 +39,7 @@ __all__ = [
     "ID_FAMILIES",
     "IS",
     "LANG",
+    "MAX_COUNT_BUCKET",
     "MENTION",
     "PLACE",
     "PLACE_COUNTRY",
@@ -129,9 +130,13 @@ def ngram_family(url: bool, n: int) -> str:
     return f"{_URL_CONTAINS_PREFIX if url else _CONTAINS_PREFIX}{n}"
 
 
+# The last count bucket: counts of 2**63 and above share it.
+MAX_COUNT_BUCKET = 64
+
+
 def count_bucket(value: int) -> int:
-    """The power-of-two bucket of a count: 0 for 0, then 1, 2-3, 4-7, ..."""
-    return max(value, 0).bit_length()
+    """The power-of-two bucket of a count: 0 for 0, then 1, 2-3, 4-7, ..., at most 64."""
+    return min(max(value, 0).bit_length(), MAX_COUNT_BUCKET)
 
 
 def _with_quoted(view: TweetView) -> tuple[TweetView, ...]:

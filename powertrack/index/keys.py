@@ -11,13 +11,15 @@ own; a rule with no indexable path is evaluated for every tweet.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from powertrack.index import features as f
 from powertrack.index.geogrid import box_cells, circle_cells
 from powertrack.rules import ast
 
-__all__ = ["Key", "has_choice", "is_exact", "plan"]
+__all__ = ["Check", "Key", "Plan", "has_choice", "is_exact", "plan"]
 
 Key = tuple[str, str]
 Estimate = Callable[[Key], float]
@@ -39,7 +41,7 @@ def _ngram_keys(url: bool, value: str, estimate: Estimate) -> list[Key]:
 def _count_keys(node: ast.CountRange) -> list[Key]:
     family = f.COUNT_FAMILIES[node.field]
     low = f.count_bucket(node.low)
-    high = f.count_bucket(node.high) if node.high is not None else 64
+    high = f.count_bucket(node.high) if node.high is not None else f.MAX_COUNT_BUCKET
     return [(family, str(bucket)) for bucket in range(low, high + 1)]
 
 
@@ -126,23 +128,41 @@ def _keys(node: ast.Node, estimate: Estimate) -> list[Key] | None:
     return _leaf_keys(node, estimate)
 
 
-def plan(root: ast.Node, estimate: Estimate) -> tuple[tuple[Key, ...] | None, int]:
-    """The keys to post ``root`` under, and what a candidate still has to check.
+class Check(enum.Enum):
+    """What a candidate still has to pass, besides being a candidate."""
 
-    The second value is ``-1`` when the whole rule must be evaluated, ``-2``
-    when being a candidate already proves the match (an exact rule), or the
-    index of the AND child whose keys were chosen when that child is exact:
-    being a candidate proves that child, so only its siblings are evaluated.
-    """
+    ALL = "all"
+    """The whole rule is evaluated."""
+    NOTHING = "nothing"
+    """Nothing: the rule is exact, so offering one of its keys proves the match."""
+    SIBLINGS = "siblings"
+    """The rule is an AND posted under an exact child (:attr:`Plan.proven`), which
+    being a candidate proves: only the other children are evaluated."""
+
+
+class Plan(NamedTuple):
+    """Where a rule is posted and what a candidate still has to pass."""
+
+    keys: tuple[Key, ...] | None
+    """None: no indexable path, the rule is evaluated for every tweet."""
+    check: Check
+    proven: int = -1
+    """With :attr:`Check.SIBLINGS`, the position of the proven AND child."""
+
+
+def plan(root: ast.Node, estimate: Estimate) -> Plan:
+    """The keys to post ``root`` under, and what a candidate still has to check."""
     if isinstance(root, ast.And):
         best, position = _best_child(root.children, estimate)
         if best is None:
-            return None, -1
-        return tuple(best), position if is_exact(root.children[position]) else -1
+            return Plan(None, Check.ALL)
+        if is_exact(root.children[position]):
+            return Plan(tuple(best), Check.SIBLINGS, position)
+        return Plan(tuple(best), Check.ALL)
     keys = _keys(root, estimate)
     if keys is None:
-        return None, -1
-    return tuple(keys), -2 if is_exact(root) else -1
+        return Plan(None, Check.ALL)
+    return Plan(tuple(keys), Check.NOTHING if is_exact(root) else Check.ALL)
 
 
 def is_exact(node: ast.Node) -> bool:

@@ -1,4 +1,4 @@
-"""The predicate index: many rules, one pass per tweet.
+"""The predicate index in pure Python: the reference twin of the compiled one.
 
 Each rule is posted under the few keys one of which every matching tweet
 must offer (:mod:`powertrack.index.keys`). Matching a tweet extracts its
@@ -7,35 +7,43 @@ them (the candidates), and evaluates only those, skipping evaluation where
 the key alone decides. Rules come and go one at a time while matching goes
 on: an add or remove touches only that rule's postings.
 
-Concurrency: matching may run in one thread while rules are added or
-removed in another. Matching never waits: postings are plain dicts and
-lists, whose single operations are atomic under the GIL, and the tuple of
-active families is replaced, never mutated, so a match in flight sees either
-the old or the new state of each posting and never fails. Writers (add,
-remove, rebalance) hold a lock among themselves; a match that is due to
-rebalance only tries the lock and leaves the rebalance for later when a
-writer holds it.
+:class:`powertrack.index._cindex.CRuleIndex` is the compiled twin, with the
+same API and answers; :class:`powertrack.index.index.RuleIndex` is whichever
+of the two this installation runs. This one is the readable reference and
+the fallback where the extension was not built.
+
+Concurrency: matching may run in one thread while rules are added or removed
+in another. A match reads the postings without a lock: they are plain dicts
+and lists, whose single operations are atomic under the GIL, the tuple of
+active families is replaced, never mutated, and a re-posted rule is added
+under its new keys before it leaves its old ones. That argument rests on the
+GIL; the compiled index reads immutable snapshots instead. Writers (add,
+remove, maintain) hold a lock among themselves. A match never learns or
+rebalances: it hands the keys of every ``learn_every``-th tweet to a bounded
+queue, and :meth:`PyRuleIndex.maintain`, run by the writer, learns from them.
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import threading
-from collections.abc import Callable, Hashable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 from powertrack.index.check import check, check_siblings
 from powertrack.index.features import ALWAYS_LEARNT, EXTRACTORS, HAYSTACKS, Extractor, all_keys
-from powertrack.index.keys import Key, has_choice, plan
+from powertrack.index.keys import Check, Key, Plan, has_choice, plan
 from powertrack.index.selectivity import FrequencyModel
+from powertrack.index.stats import IndexStats
 from powertrack.index.view import TweetView
+from powertrack.rules import codec
 from powertrack.rules.ast import Node
 from powertrack.rules.parser import parse_rule
 from powertrack.rules.rule import Rule
 from powertrack.tweets.model import Tweet
 
-__all__ = ["IndexStats", "RuleIndex"]
+__all__ = ["PyRuleIndex"]
 
 RuleId = TypeVar("RuleId", bound=Hashable)
 # A substring family with at most this many distinct posted n-grams is
@@ -49,6 +57,8 @@ _INTERSECT_MIN = 4
 _HOT_KEYS = 2000
 # A posting this long is worth re-examining when frequencies change.
 _CROWDED = 8
+# Sampled tweets' keys waiting for maintain(); older ones are dropped past this.
+_SAMPLES_MAX = 4096
 
 
 _Family = tuple[
@@ -56,41 +66,25 @@ _Family = tuple[
 ]
 
 
-# What a candidate still needs, besides being a candidate (see keys.plan).
-_CHECK_ALL = -1
-_CHECK_NOTHING = -2
-
-
 class _Entry(Generic[RuleId]):
-    __slots__ = ("keys", "node", "rule_id", "skip")
+    __slots__ = ("check", "keys", "node", "proven", "rule_id")
 
-    def __init__(
-        self, rule_id: RuleId, node: Node, planned: tuple[tuple[Key, ...] | None, int]
-    ) -> None:
+    def __init__(self, rule_id: RuleId, node: Node, planned: Plan) -> None:
         self.rule_id = rule_id
         self.node = node
-        self.keys, self.skip = planned
+        self.keys = planned.keys
+        self.check = planned.check
+        self.proven = planned.proven
 
 
-@dataclass(frozen=True, slots=True)
-class IndexStats:
-    """A snapshot of the index's shape."""
-
-    rules: int
-    unindexed_rules: int
-    keys: int
-    postings: int
-    families: tuple[str, ...]
-    tweets_observed: int
-
-
-class RuleIndex(Generic[RuleId]):
+class PyRuleIndex(Generic[RuleId]):
     """Match tweets against many rules, evaluating only the few candidates.
 
-    ``learn_every``: one tweet in this many is counted into the key frequency
-    model (0 turns learning off). ``rebalance_every``: after this many counted
+    ``learn_every``: one tweet in this many is sampled for the key frequency
+    model (0 turns learning off). ``rebalance_every``: after this many learnt
     tweets, rules posted under keys that turned out common are re-posted
-    under cheaper keys, at most ``rebalance_budget`` rules at a time.
+    under cheaper keys, at most ``rebalance_budget`` rules at a time. Both
+    happen in :meth:`maintain`, which the writer calls.
     """
 
     def __init__(
@@ -117,6 +111,7 @@ class RuleIndex(Generic[RuleId]):
         self._rebalance_budget = rebalance_budget
         self._tweet_counter = itertools.count()
         self._learnt_since_rebalance = 0
+        self._samples: collections.deque[list[Key]] = collections.deque(maxlen=_SAMPLES_MAX)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -127,16 +122,28 @@ class RuleIndex(Generic[RuleId]):
     def __iter__(self) -> Iterator[RuleId]:
         return iter(list(self._entries))
 
-    def add(self, rule_id: RuleId, rule: Rule | str) -> None:
-        """Add (or replace) a rule. A text rule is parsed; a bad one raises RuleSyntaxError."""
-        node = (parse_rule(rule) if isinstance(rule, str) else rule).root
+    def add(self, rule_id: RuleId, rule: Rule | str | bytes) -> None:
+        """Add (or replace) a rule: a ``Rule``, a rule text (parsed; a bad one raises
+        RuleSyntaxError) or a compiled form (``bytes`` of rules.codec; RuleCodeError
+        if unreadable)."""
+        node = _root(rule)
         with self._lock:
-            old = self._entries.pop(rule_id, None)
-            if old is not None:
-                self._unpost(old)
-            entry = _Entry(rule_id, node, plan(node, self.frequencies.estimate))
-            self._post(entry)
-            self._entries[rule_id] = entry
+            self._add(rule_id, node)
+
+    def add_many(self, items: Iterable[tuple[RuleId, Rule | str | bytes]]) -> None:
+        """Add many ``(rule_id, rule)`` pairs, as :meth:`add` would one by one."""
+        nodes = [(rule_id, _root(rule)) for rule_id, rule in items]
+        with self._lock:
+            for rule_id, node in nodes:
+                self._add(rule_id, node)
+
+    def _add(self, rule_id: RuleId, node: Node) -> None:
+        old = self._entries.pop(rule_id, None)
+        if old is not None:
+            self._unpost(old)
+        entry = _Entry(rule_id, node, plan(node, self.frequencies.estimate))
+        self._post(entry)
+        self._entries[rule_id] = entry
 
     def remove(self, rule_id: RuleId) -> None:
         """Remove a rule; KeyError if there is none with that id."""
@@ -157,16 +164,23 @@ class RuleIndex(Generic[RuleId]):
         view = TweetView(tweet)
         matched = []
         for entry in self._gather(view):
-            skip = entry.skip
+            state = entry.check
             if (
-                skip == _CHECK_NOTHING
-                or (skip == _CHECK_ALL and check(entry.node, view))
-                or (skip >= 0 and check_siblings(entry.node, skip, view))  # type: ignore[arg-type]
+                state is Check.NOTHING
+                or (state is Check.ALL and check(entry.node, view))
+                or (
+                    state is Check.SIBLINGS and check_siblings(entry.node, entry.proven, view)  # type: ignore[arg-type]
+                )
             ):
                 matched.append(entry.rule_id)
         if self._learn_every and next(self._tweet_counter) % self._learn_every == 0:
-            self._learn(view)
+            # Only a hand-over: learning from them is maintain()'s work.
+            self._samples.append(list(all_keys(view, self._learnt_families)))
         return matched
+
+    def match_json(self, raw: bytes | bytearray | memoryview | str) -> list[RuleId]:
+        """:meth:`match` for a tweet's JSON; ``TweetFormatError`` if it is not a tweet."""
+        return self.match(Tweet.from_json(raw))
 
     def candidates(self, tweet: Tweet) -> int:
         """How many rules a match of ``tweet`` evaluates or accepts (for measurement)."""
@@ -250,7 +264,7 @@ class RuleIndex(Generic[RuleId]):
                     break
                 budget -= 1
                 planned = plan(entry.node, estimate)
-                keys = planned[0]
+                keys = planned.keys
                 if keys != entry.keys and _cost(keys, estimate) < 0.8 * _cost(entry.keys, estimate):
                     self._repost(entry, planned)
                     moved += 1
@@ -262,24 +276,25 @@ class RuleIndex(Generic[RuleId]):
                 break
         return moved
 
-    def _learn(self, view: TweetView) -> None:
-        self.frequencies.observe(all_keys(view, self._learnt_families))
-        self._learnt_since_rebalance += 1
-        # While the model is young its estimates move fast: rebalance often
-        # (every quarter of the tweets counted so far), then every rebalance_every.
-        due = min(self._rebalance_every, max(16, self.frequencies.tweets_observed // 4))
-        if (
-            self._rebalance_every
-            and self._learnt_since_rebalance >= due
-            and self._lock.acquire(blocking=False)
-        ):
-            try:
-                self._learnt_since_rebalance = 0
-                self._rebalance(None)
-            finally:
-                self._lock.release()
+    def maintain(self) -> int:
+        """Learn from the tweets sampled since the last call and rebalance when due.
 
-    def _repost(self, entry: _Entry[RuleId], planned: tuple[tuple[Key, ...] | None, int]) -> None:
+        The writer calls it (RuleSync between polls, ``powertrack match`` every
+        so many tweets); matches go on meanwhile. Returns how many rules moved.
+        """
+        with self._lock:
+            while self._samples:
+                self.frequencies.observe(self._samples.popleft())
+                self._learnt_since_rebalance += 1
+            # While the model is young its estimates move fast: rebalance often
+            # (every quarter of the tweets counted so far), then every rebalance_every.
+            due = min(self._rebalance_every, max(16, self.frequencies.tweets_observed // 4))
+            if self._rebalance_every and self._learnt_since_rebalance >= due:
+                self._learnt_since_rebalance = 0
+                return self._rebalance(None)
+        return 0
+
+    def _repost(self, entry: _Entry[RuleId], planned: Plan) -> None:
         replacement = _Entry(entry.rule_id, entry.node, planned)
         # Post the replacement before withdrawing the old entry so that a
         # concurrent match never finds the rule in neither place.
@@ -338,6 +353,16 @@ class RuleIndex(Generic[RuleId]):
             for family in active
         )
         self._learnt_families = tuple(dict.fromkeys((*ALWAYS_LEARNT, *active)))
+
+
+def _root(rule: Rule | str | bytes) -> Node:
+    if isinstance(rule, str):
+        return parse_rule(rule).root
+    if isinstance(rule, bytes | bytearray | memoryview):
+        return codec.decode(rule)
+    if isinstance(rule, Rule):
+        return rule.root
+    raise TypeError(f"expected a Rule, a rule text or a compiled rule, got {type(rule).__name__}")
 
 
 def _cost(keys: tuple[Key, ...] | None, estimate: Callable[[Key], float]) -> float:

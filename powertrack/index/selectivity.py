@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from powertrack.index import features as f
 from powertrack.text import STOP_WORDS
 
-__all__ = ["FrequencyModel"]
+__all__ = ["FrequencyModel", "prior"]
 
 Key = tuple[str, str]
 
@@ -69,7 +69,8 @@ _MAX_KEYS = 500_000
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _prior(key: Key) -> float:
+def prior(key: Key) -> float:
+    """The probability that a tweet offers ``key`` before any tweet is seen."""
     known = _KEY_PRIORS.get(key)
     if known is not None:
         return known
@@ -85,10 +86,10 @@ def _prior(key: Key) -> float:
     if family in (f.HAS, f.IS):
         return 0.1
     if family[-1].isdigit() and not family.startswith("n_"):
-        prior = _NGRAM_PRIORS[int(family[-1])]
+        estimate = _NGRAM_PRIORS[int(family[-1])]
         for char in value:
-            prior *= 1.0 if char in _COMMON_CHARS else 0.5 if char.isalpha() else 0.25
-        return prior
+            estimate *= 1.0 if char in _COMMON_CHARS else 0.5 if char.isalpha() else 0.25
+        return estimate
     if family.startswith("n_"):
         return 0.05
     return _FAMILY_PRIORS.get(family, 0.01)
@@ -124,7 +125,7 @@ class FrequencyModel:
     def estimate(self, key: Key) -> float:
         """Probability that a tweet offers ``key``."""
         weight = self.PRIOR_WEIGHT
-        return (self._counts.get(key, 0) + _prior(key) * weight) / (self._tweets + weight)
+        return (self._counts.get(key, 0) + prior(key) * weight) / (self._tweets + weight)
 
     def _decay(self) -> None:
         self._counts = Counter(

@@ -1,17 +1,25 @@
-"""RuleIndex: the API, exact answers on real tweets, and changes while matching."""
+"""RuleIndex, both implementations: the API, exact answers on real tweets, changes
+while matching."""
 
 from __future__ import annotations
 
 import gzip
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from powertrack import RuleIndex, RuleSyntaxError, Tweet, TweetFormatError, parse_rule
+from powertrack import RuleSyntaxError, Tweet, TweetFormatError, parse_rule
+from powertrack.index.protocol import Matcher
+from powertrack.rules import codec
 from powertrack.rules.ast import And, Keyword, Not, Sample
 from powertrack.rules.rule import Rule
 from powertrack.tweets.model import User
+from tests.index.implementations import IMPLEMENTATIONS
+
+Make = Callable[..., Matcher[Any]]
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -20,8 +28,9 @@ def _tweet(text: str, **fields: object) -> Tweet:
     return Tweet(id="1", text=text, author=User("12", "nasa"), **fields)  # type: ignore[arg-type]
 
 
-def test_add_match_replace_remove() -> None:
-    index: RuleIndex[str] = RuleIndex()
+@pytest.mark.parametrize("make", IMPLEMENTATIONS)
+def test_add_match_replace_remove(make: Make) -> None:
+    index: Matcher[str] = make()
     index.add("a", "mars rover")
     index.add("b", parse_rule("#mars OR from:nasa"))
     assert sorted(index.match(_tweet("the mars rover"))) == ["a", "b"]
@@ -39,24 +48,29 @@ def test_add_match_replace_remove() -> None:
     assert index.stats().postings == 0
 
 
-def test_bad_rule_text_raises_and_changes_nothing() -> None:
-    index: RuleIndex[int] = RuleIndex()
+@pytest.mark.parametrize("make", IMPLEMENTATIONS)
+def test_bad_rule_text_raises_and_changes_nothing(make: Make) -> None:
+    index: Matcher[int] = make()
     with pytest.raises(RuleSyntaxError) as raised:
         index.add(1, "apple AND pie")
     assert raised.value.errors[0][1] == 7
     assert len(index) == 0
 
 
-def test_rules_without_an_indexable_path_are_still_matched() -> None:
-    index: RuleIndex[str] = RuleIndex()
+@pytest.mark.parametrize("make", IMPLEMENTATIONS)
+def test_rules_without_an_indexable_path_are_still_matched(
+    make: Make,
+) -> None:
+    index: Matcher[str] = make()
     index.add("odd", Rule("", And((Sample(100), Not(Keyword(("rain",)))))))
     assert index.stats().unindexed_rules == 1
     assert index.match(_tweet("sunny")) == ["odd"]
     assert index.match(_tweet("rain again")) == []
 
 
-def test_candidates_are_few_for_selective_rules() -> None:
-    index: RuleIndex[int] = RuleIndex()
+@pytest.mark.parametrize("make", IMPLEMENTATIONS)
+def test_candidates_are_few_for_selective_rules(make: Make) -> None:
+    index: Matcher[int] = make()
     for number in range(2000):
         index.add(number, f"word{number} common")
     tweet = _tweet("word7 and common things")
@@ -98,23 +112,26 @@ _REAL_RULES = [
 ]
 
 
-def test_index_agrees_with_reference_on_real_tweets() -> None:
+@pytest.mark.parametrize("make", IMPLEMENTATIONS)
+def test_index_agrees_with_reference_on_real_tweets(make: Make) -> None:
     tweets = _corpus(3000)
     rules = [parse_rule(text) for text in _REAL_RULES]
-    index: RuleIndex[int] = RuleIndex(learn_every=1, rebalance_every=64)
+    index: Matcher[int] = make(learn_every=1, rebalance_every=64)
     for number, rule in enumerate(rules):
         index.add(number, rule)
     hits = 0
     for tweet in tweets:
         expected = {number for number, rule in enumerate(rules) if rule.matches(tweet)}
         assert set(index.match(tweet)) == expected, tweet.id
+        index.maintain()
         hits += len(expected)
     assert hits > 300
 
 
-def test_rules_change_while_another_thread_matches() -> None:
+@pytest.mark.parametrize("make", IMPLEMENTATIONS)
+def test_rules_change_while_another_thread_matches(make: Make) -> None:
     tweets = _corpus(400)
-    index: RuleIndex[int] = RuleIndex(learn_every=1, rebalance_every=8)
+    index: Matcher[int] = make(learn_every=1, rebalance_every=8)
     stable = parse_rule("police OR ferguson")
     index.add(-1, stable)
     errors: list[BaseException] = []
@@ -127,6 +144,7 @@ def test_rules_change_while_another_thread_matches() -> None:
                     index.add(number, f"word{number}x{round_} OR #tag{number}")
                 for number in range(50):
                     index.remove(number)
+                index.maintain()
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -144,8 +162,11 @@ def test_rules_change_while_another_thread_matches() -> None:
     assert index.stats().postings == 2
 
 
-def test_learning_moves_rules_off_keys_that_turn_out_common() -> None:
-    index: RuleIndex[int] = RuleIndex(learn_every=1, rebalance_every=64)
+@pytest.mark.parametrize("make", IMPLEMENTATIONS)
+def test_learning_moves_rules_off_keys_that_turn_out_common(
+    make: Make,
+) -> None:
+    index: Matcher[int] = make(learn_every=1, rebalance_every=64)
     emoji = [chr(0x1F600 + offset) for offset in range(40)]
     for number, symbol in enumerate(emoji):
         # "of" and one emoji have the same prior: the tie goes to "of".
@@ -154,5 +175,55 @@ def test_learning_moves_rules_off_keys_that_turn_out_common() -> None:
     assert index.candidates(common) == 40
     for _ in range(300):
         assert index.match(common) == []
+        index.maintain()
     assert index.candidates(common) == 0
     assert index.match(_tweet(f"best of {emoji[3]}")) == [3]
+
+
+@pytest.mark.parametrize("make", IMPLEMENTATIONS)
+def test_rules_come_as_text_rule_or_compiled_form(make: Make) -> None:
+    index: Matcher[str] = make()
+    text = 'from:nasa (#mars OR "perseverance rover") -is:retweet'
+    index.add("text", text)
+    index.add("rule", parse_rule(text))
+    index.add("code", codec.encode(parse_rule(text).root))
+    tweet = _tweet("the perseverance rover lands")
+    assert sorted(index.match(tweet)) == ["code", "rule", "text"]
+    assert index.match(_tweet("the perseverance rover", retweeted=tweet)) == []
+    with pytest.raises(codec.RuleCodeError):
+        index.add("bad", b'[999, ["k", "a"]]')
+    assert "bad" not in index
+
+
+@pytest.mark.parametrize("make", IMPLEMENTATIONS)
+def test_add_many_is_add_one_by_one(make: Make) -> None:
+    texts = [f"word{number} OR #tag{number % 7}" for number in range(600)]
+    one_by_one: Matcher[int] = make()
+    for number, text in enumerate(texts):
+        one_by_one.add(number, text)
+    at_once: Matcher[int] = make()
+    at_once.add_many(enumerate(texts))
+    # Replacing and removing afterwards works the same on both.
+    for index in (one_by_one, at_once):
+        index.add_many([(3, "word5"), (4, "nothing")])
+        index.remove(10)
+    assert len(one_by_one) == len(at_once) == 599
+    for text in ("word3 #tag3", "word5 and word10", "#tag6 word4"):
+        assert sorted(one_by_one.match(_tweet(text, hashtags=("tag3", "tag6")))) == sorted(
+            at_once.match(_tweet(text, hashtags=("tag3", "tag6")))
+        )
+    assert sorted(at_once.match(_tweet("word5 word10"))) == [3, 5]
+
+
+@pytest.mark.parametrize("make", IMPLEMENTATIONS)
+def test_match_json_is_match_of_the_parsed_tweet(make: Make) -> None:
+    index: Matcher[int] = make()
+    for number, text in enumerate(_REAL_RULES):
+        index.add(number, text)
+    with gzip.open(DATA / "tweets-v11.jsonl.gz") as lines:
+        for number, line in enumerate(lines):
+            if number >= 1000:
+                break
+            assert sorted(index.match_json(line)) == sorted(index.match(Tweet.from_json(line)))
+    with pytest.raises(TweetFormatError):
+        index.match_json(b'{"delete": {}}')

@@ -1,0 +1,182 @@
+# Included by _cindex.pyx: rule records, immutable segments and snapshots.
+
+
+@cython.final
+cdef class Rec:
+    """What the writer keeps of one rule: its compiled form, plan and program."""
+
+    cdef public object rule_id
+    cdef bytes code          # the rule's compiled form (rules.codec), for re-planning
+    cdef bytes keys          # int32 pids it is posted under; empty: evaluated for every tweet
+    cdef bytes prog          # int32 program words; empty when EXACT
+    cdef tuple consts        # strings and Python ints the program refers to, or None
+    cdef uint8_t flags
+    cdef bint choice         # its keys depend on key frequencies (keys.has_choice)
+    cdef int level           # the segment level it lives in
+    cdef Py_ssize_t slot     # its slot there
+
+
+ctypedef struct Posting:
+    int32_t pid    # -1: empty
+    int32_t start  # into post
+    int32_t count
+
+
+@cython.final
+cdef class Segment:
+    """An immutable set of compiled rules with their postings (pid -> slots)."""
+
+    cdef readonly Py_ssize_t n_slots
+    cdef readonly Py_ssize_t n_keys
+    cdef readonly Py_ssize_t n_postings
+    cdef tuple rule_ids
+    cdef list consts
+    cdef int32_t *prog_off
+    cdef int32_t *prog
+    cdef uint8_t *flags
+    cdef Posting *postings
+    cdef Py_ssize_t pmask
+    cdef int32_t *post
+    cdef int32_t *unindexed
+    cdef Py_ssize_t n_unindexed
+    cdef uint64_t families
+
+    def __cinit__(self):
+        self.prog_off = self.prog = NULL
+        self.postings = NULL
+        self.post = self.unindexed = NULL
+        self.flags = NULL
+
+    def __dealloc__(self):
+        PyMem_Free(self.prog_off)
+        PyMem_Free(self.prog)
+        PyMem_Free(self.flags)
+        PyMem_Free(self.postings)
+        PyMem_Free(self.post)
+        PyMem_Free(self.unindexed)
+
+    cdef inline Py_ssize_t lookup(self, int32_t pid, int32_t *count) noexcept nogil:
+        """Start of ``pid``'s slots in ``post`` (``*count`` of them), or -1."""
+        cdef Py_ssize_t i = _mix(pid) & self.pmask
+        cdef const Posting *posting
+        while True:
+            posting = &self.postings[i]
+            if posting.pid == pid:
+                count[0] = posting.count
+                return posting.start
+            if posting.pid < 0:
+                return -1
+            i = (i + 1) & self.pmask
+
+
+cdef void *_alloc(Py_ssize_t size) except NULL:
+    cdef void *p = PyMem_Malloc(max(size, 1))
+    if p == NULL:
+        raise MemoryError()
+    return p
+
+
+cdef Segment build_segment(list recs, const uint8_t *pid_family):
+    """A segment of ``recs``, whose ``slot`` fields are set to their new slots."""
+    cdef Segment seg = Segment.__new__(Segment)
+    cdef Py_ssize_t n = len(recs), slot, words = 0, keys = 0, k, nk, i, capacity, start
+    cdef Py_ssize_t unindexed = 0
+    cdef Rec rec
+    cdef const int32_t *pids
+    cdef int32_t pid
+    seg.n_slots = n
+    seg.rule_ids = tuple([(<Rec>r).rule_id for r in recs])
+    seg.consts = [(<Rec>r).consts for r in recs]
+    for r in recs:
+        rec = <Rec>r
+        words += PyBytes_GET_SIZE(rec.prog) // 4
+        nk = PyBytes_GET_SIZE(rec.keys) // 4
+        keys += nk
+        if nk == 0:
+            unindexed += 1
+    seg.prog_off = <int32_t *>_alloc((n + 1) * sizeof(int32_t))
+    seg.prog = <int32_t *>_alloc(words * sizeof(int32_t))
+    seg.flags = <uint8_t *>_alloc(n)
+    seg.unindexed = <int32_t *>_alloc(unindexed * sizeof(int32_t))
+    capacity = 16
+    while capacity < keys * 2:
+        capacity *= 2
+    seg.pmask = capacity - 1
+    seg.postings = <Posting *>_alloc(capacity * sizeof(Posting))
+    seg.post = <int32_t *>_alloc(keys * sizeof(int32_t))
+    for i in range(capacity):
+        seg.postings[i].pid = -1
+        seg.postings[i].count = 0
+    # Programs, flags, and the count of slots under each pid.
+    words = 0
+    seg.families = 0
+    for slot in range(n):
+        rec = <Rec>recs[slot]
+        rec.slot = slot
+        seg.prog_off[slot] = <int32_t>words
+        k = PyBytes_GET_SIZE(rec.prog) // 4
+        memcpy(seg.prog + words, PyBytes_AS_STRING(rec.prog), k * sizeof(int32_t))
+        words += k
+        seg.flags[slot] = rec.flags
+        nk = PyBytes_GET_SIZE(rec.keys) // 4
+        if nk == 0:
+            seg.unindexed[seg.n_unindexed] = <int32_t>slot
+            seg.n_unindexed += 1
+            continue
+        pids = <const int32_t *>PyBytes_AS_STRING(rec.keys)
+        for k in range(nk):
+            pid = pids[k]
+            seg.families |= (<uint64_t>1) << pid_family[pid]
+            i = _mix(pid) & seg.pmask
+            while seg.postings[i].pid >= 0 and seg.postings[i].pid != pid:
+                i = (i + 1) & seg.pmask
+            if seg.postings[i].pid < 0:
+                seg.postings[i].pid = pid
+                seg.n_keys += 1
+            seg.postings[i].count += 1
+    seg.prog_off[n] = <int32_t>words
+    # Runs in post, then the slots.
+    start = 0
+    for i in range(capacity):
+        if seg.postings[i].pid >= 0:
+            seg.postings[i].start = <int32_t>start
+            start += seg.postings[i].count
+            seg.postings[i].count = 0
+    for slot in range(n):
+        rec = <Rec>recs[slot]
+        nk = PyBytes_GET_SIZE(rec.keys) // 4
+        pids = <const int32_t *>PyBytes_AS_STRING(rec.keys)
+        for k in range(nk):
+            pid = pids[k]
+            i = _mix(pid) & seg.pmask
+            while seg.postings[i].pid != pid:
+                i = (i + 1) & seg.pmask
+            seg.post[seg.postings[i].start + seg.postings[i].count] = <int32_t>slot
+            seg.postings[i].count += 1
+    seg.n_postings = keys
+    return seg
+
+
+@cython.final
+cdef class Snapshot:
+    """What one match reads: the segments, their dead slots and the key table."""
+
+    cdef tuple segments
+    cdef tuple dead          # per segment: a bitmap (bytes) of removed slots, or None
+    cdef KeyTable table
+    cdef uint64_t families   # families some segment posts under
+    cdef Py_ssize_t n_rules
+    cdef Py_ssize_t n_unindexed
+
+    def __cinit__(self, tuple segments, tuple dead, KeyTable table, Py_ssize_t n_rules):
+        cdef Segment seg
+        self.segments = segments
+        self.dead = dead
+        self.table = table
+        self.n_rules = n_rules
+        self.families = 0
+        self.n_unindexed = 0
+        for s in segments:
+            seg = <Segment>s
+            self.families |= seg.families
+            self.n_unindexed += seg.n_unindexed
