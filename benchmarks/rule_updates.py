@@ -66,7 +66,7 @@ class TimedIndex(RuleIndex[int]):
         super().__init__()
         self.added_at: dict[int, float] = {}
 
-    def add(self, rule_id: int, rule: Rule | str) -> None:
+    def add(self, rule_id: int, rule: Rule | str | bytes) -> None:
         super().add(rule_id, rule)
         self.added_at[rule_id] = time.perf_counter()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -12,7 +13,7 @@ from typing import IO
 import orjson
 
 from powertrack.cli.rules_file import UnusableLineError, read_rule_line
-from powertrack.index.index import RuleIndex
+from powertrack.index.index import RuleIndex, log_implementation
 from powertrack.rules.errors import RuleSyntaxError
 from powertrack.rules.parser import parse_rule
 from powertrack.tweets.errors import TweetFormatError
@@ -20,6 +21,11 @@ from powertrack.tweets.model import Tweet
 
 __all__ = ["RulesFileError", "read_rules", "run_match"]
 
+logger = logging.getLogger(__name__)
+
+# The index learns which keys are common from the tweets it matched: every
+# this many tweets, the loop (its only writer) lets it.
+_MAINTAIN_EVERY = 1024
 # Files larger than this show a progress bar when stderr is a terminal.
 _PROGRESS_MIN_BYTES = 5_000_000
 
@@ -104,6 +110,7 @@ def run_match(rules_path: Path | None, tweets_path: Path | None, *, text_mode: b
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
+    log_implementation(logger)
     index: RuleIndex[int] = RuleIndex()
     for ordinal, rule_line in enumerate(rule_lines):
         try:
@@ -135,6 +142,9 @@ def run_match(rules_path: Path | None, tweets_path: Path | None, *, text_mode: b
                 print(f"tweets line {number}: skipped malformed tweet: {exc}", file=sys.stderr)
                 continue
             matched = index.match(tweet)
+            if number % _MAINTAIN_EVERY == 0:
+                # This loop is the index's only writer: learning happens here.
+                index.maintain()
             if not matched:
                 continue
             record = {

@@ -64,6 +64,7 @@ from powertrack.filter.offsets import OffsetTracker
 from powertrack.filter.output import dead_letter_headers
 from powertrack.filter.records import Publish, match_publishes, match_streams, parse_tweet
 from powertrack.filter.stack import StackRules, StackView, settle_heap
+from powertrack.index.index import log_implementation
 from powertrack.metrics import Metrics, NodeMetrics
 from powertrack.store.errors import StoreError
 from powertrack.store.protocol import RuleStore
@@ -149,6 +150,7 @@ class FilterNode:
 
     async def start(self) -> None:
         """Load the stack's rules, create its topics, connect and join the group."""
+        log_implementation(logger)
         await self._stack.refresh()
         settle_heap()
         await self._read_moves()

@@ -201,6 +201,14 @@ class RuleSync:
             del self._info[rule_id]
             logger.exception("Could not index rule %d of stream %d", rule_id, stream_id)
 
+    def _maintain(self) -> None:
+        # Key-frequency learning and re-posting are the writer's work, done
+        # between polls; matches read the index meanwhile.
+        with self._apply_lock:
+            moved = self._index.maintain()
+        if moved:
+            logger.debug("Index maintenance re-posted %d rules", moved)
+
     def _remove(self, rule_id: int) -> None:
         self._index.discard(rule_id)
         self._info.pop(rule_id, None)
@@ -239,6 +247,10 @@ class RuleSync:
                         self._position,
                     )
                 failures = 0
+            try:
+                await asyncio.to_thread(self._maintain)
+            except Exception:
+                logger.exception("Index maintenance failed; matching goes on unchanged")
             delay = self._delay(failures)
 
     def _delay(self, failures: int) -> float:
