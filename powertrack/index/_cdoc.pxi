@@ -10,6 +10,7 @@ cdef enum:
 
 
 @cython.final
+@cython.no_gc  # holds strings and lists of strings: no cycle can pass through it
 cdef class Part:
     """One tweet of the quote scope: the tweet itself, or its quoted original."""
 
@@ -39,6 +40,7 @@ cdef class Part:
 
 
 @cython.final
+@cython.no_gc  # holds strings, numbers and its Parts
 cdef class Doc:
     """The fields of one tweet that the compiled matcher reads."""
 

@@ -193,7 +193,10 @@ cdef class CRuleIndex:
 
     def match_json(self, raw):
         """:meth:`match` for a tweet's JSON; ``TweetFormatError`` if it is not a tweet."""
-        return self._match(doc_of_tweet(Tweet.from_json(raw)), False)
+        cdef Doc doc = doc_of_v11_json(raw)
+        if doc is None:
+            doc = doc_of_tweet(Tweet.from_json(raw))
+        return self._match(doc, False)
 
     def match_doc(self, Doc doc):
         """Ids of the rules that match a :class:`Doc` (as :meth:`match`)."""
