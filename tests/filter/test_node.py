@@ -75,7 +75,7 @@ POISON = [
     b"this is not JSON",
     b'{"delete": {"status": {"id": 1, "id_str": "1"}}}\n',
     b"[1, 2, 3]",
-    b'{"id_str": "5", "text": "no user"}',
+    b'{"id_str": "5", "user": {"id_str": "6"}}',  # no text
 ]
 
 
