@@ -137,18 +137,19 @@ def run_match(rules_path: Path | None, tweets_path: Path | None, *, text_mode: b
             if not line.strip():
                 continue
             try:
-                tweet = Tweet.from_json(line)
+                # Straight from the bytes; the full view only for a tweet that matched.
+                matched = index.match_json(line)
+                tweet_id = Tweet.from_json(line).id if matched else None
             except TweetFormatError as exc:
                 print(f"tweets line {number}: skipped malformed tweet: {exc}", file=sys.stderr)
                 continue
-            matched = index.match(tweet)
             if number % _MAINTAIN_EVERY == 0:
                 # This loop is the index's only writer: learning happens here.
                 index.maintain()
             if not matched:
                 continue
             record = {
-                "id": tweet.id,
+                "id": tweet_id,
                 "matching_rules": [
                     {"id": rule_lines[ordinal].id, "tag": rule_lines[ordinal].tag}
                     for ordinal in sorted(matched)
