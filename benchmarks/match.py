@@ -1,8 +1,11 @@
 """Benchmark the predicate index: prints one JSON document of figures.
 
-For each rule count and profile it reports tweets/s on one core from raw JSON
-bytes to matched ids, candidates per tweet, p50/p99 per-tweet latency, bytes
-per rule, parse and index build time, single-rule add time, the brute-force
+For each rule count, profile and implementation (the compiled index, and the
+pure-Python one as the previous design's baseline) it reports tweets/s on one
+core from raw JSON bytes to matched ids (``match_json``), also as a ratio to
+the ``orjson.loads`` floor of the same run, candidates per tweet, p50/p99 per-tweet latency, bytes
+per rule, parse and index build time, load time from compiled rule codes, the time
+from a single rule's add until a match sees it, the brute-force
 evaluator's tweets/s on a sample, and the JSON-parse-only floor measured in
 the same run.
 
@@ -18,6 +21,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from workload import generate_rules, is_tweet, load_corpus_tweets, percentile, vocabulary
 
-from powertrack import RuleIndex, Tweet, parse_rule
+from powertrack import Tweet, parse_rule
+from powertrack.index.index import CRuleIndex, PyRuleIndex
+from powertrack.rules import codec
 from powertrack.rules.rule import Rule
 
 # Memory is traced on at most this many rules of each run: tracing slows
@@ -35,18 +41,17 @@ from powertrack.rules.rule import Rule
 _MEMORY_SAMPLE = 50_000
 
 
-def bytes_per_rule(texts: list[str]) -> int:
-    """Bytes allocated per rule to parse and index ``texts`` (the texts themselves not counted)."""
+def bytes_per_rule(make: Callable[[], Any], codes: list[bytes]) -> int:
+    """Bytes allocated per rule to index ``codes`` (the codes themselves not counted)."""
     gc.collect()
     tracemalloc.start()
-    index: RuleIndex[int] = RuleIndex()
-    for rule_id, text in enumerate(texts):
-        index.add(rule_id, text)
+    index = make()
+    index.add_many(enumerate(codes))
     gc.collect()
     allocated = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     del index
-    return round(allocated / len(texts))
+    return round(allocated / len(codes))
 
 
 def _percentile(sorted_values: list[float], fraction: float) -> float:
@@ -69,35 +74,61 @@ def tweet_floor(raw_tweets: list[bytes]) -> float:
     return len(raw_tweets) / (time.perf_counter() - started)
 
 
+def _implementation(name: str) -> Callable[[], Any]:
+    if name == "python":
+        return PyRuleIndex
+    if CRuleIndex is None:
+        raise SystemExit("the compiled index is not built: pip install . (or -e .) first")
+    return CRuleIndex  # type: ignore[no-any-return]
+
+
 def measure(
-    size: int, profile: str, vocab: list[str], raw_tweets: list[bytes], brute_sample: int
+    size: int,
+    profile: str,
+    implementation: str,
+    vocab: list[str],
+    raw_tweets: list[bytes],
+    floor: float,
+    brute_sample: int,
 ) -> dict[str, Any]:
     """Build an index of ``size`` rules and measure it against the tweets."""
+    make = _implementation(implementation)
     texts = generate_rules(size, profile, seed=size, vocab=vocab)  # type: ignore[arg-type]
-    started = time.perf_counter()
+    clock = time.perf_counter
+    started = clock()
     rules = [parse_rule(text) for text in texts]
-    parse_seconds = time.perf_counter() - started
+    parse_seconds = clock() - started
+    # What the rule store could keep beside each rule's text: its compiled
+    # form, read back without the grammar.
+    codes = [codec.encode(rule.root) for rule in rules]
 
-    index: RuleIndex[int | tuple[str, int]] = RuleIndex()
-    started = time.perf_counter()
-    for rule_id, rule in enumerate(rules):
-        index.add(rule_id, rule)
-    build_seconds = time.perf_counter() - started
-    brute_rules: list[Rule] = rules[:]
+    index = make()
+    started = clock()
+    index.add_many(enumerate(rules))
+    build_seconds = clock() - started
+    del index
+    index = make()
+    started = clock()
+    index.add_many(enumerate(codes))
+    load_codes_seconds = clock() - started
+    brute_rules: list[Rule] = rules
     del rules
 
     # Warm up: the first pass over the stream also teaches the index which
-    # keys are common, and re-posts rules accordingly.
-    for raw in raw_tweets:
-        index.match(Tweet.from_json(raw))
+    # keys are common (maintain() is the writer's step that learns and re-posts).
+    for number, raw in enumerate(raw_tweets):
+        index.match_json(raw)
+        if number % 256 == 0:
+            index.maintain()
+    while index.maintain():
+        pass
 
     latencies: list[float] = []
     matches = 0
-    clock = time.perf_counter
     started = clock()
     for raw in raw_tweets:
         begin = clock()
-        matches += len(index.match(Tweet.from_json(raw)))
+        matches += len(index.match_json(raw))
         latencies.append(clock() - begin)
     elapsed = clock() - started
     latencies.sort()
@@ -113,33 +144,47 @@ def measure(
     brute_tps = len(brute_tweets) / (clock() - started)
     del brute_rules
 
+    # A rule's add until a match sees it: from its text (parse included) and
+    # from a parsed rule (what RuleSync pays once the text is parsed).
+    extra = generate_rules(400, profile, seed=size + 1, vocab=vocab)  # type: ignore[arg-type]
+    probe = raw_tweets[0]
     add_times: list[float] = []
-    extra = generate_rules(500, profile, seed=size + 1, vocab=vocab)  # type: ignore[arg-type]
-    probe = Tweet.from_json(raw_tweets[0])
+    visible_times: list[float] = []
     for offset, text in enumerate(extra):
         begin = clock()
         index.add(("added", offset), text)
-        index.match(probe)
+        index.match_json(probe)
         add_times.append(clock() - begin)
+        parsed = parse_rule(text)
+        begin = clock()
+        index.add(("parsed", offset), parsed)
+        index.match_json(probe)
+        visible_times.append(clock() - begin)
     add_times.sort()
+    visible_times.sort()
 
     tps = len(raw_tweets) / elapsed
     stats = index.stats()
     return {
         "rules": size,
         "profile": profile,
+        "implementation": implementation,
         "tweets_per_second": round(tps),
+        "ratio_to_json_parse_floor": round(tps / floor, 3),
         "matches_per_tweet": round(matches / len(raw_tweets), 3),
         "candidates_per_tweet": round(candidates, 2),
         "latency_p50_us": round(_percentile(latencies, 0.5) * 1e6, 1),
         "latency_p99_us": round(_percentile(latencies, 0.99) * 1e6, 1),
-        "bytes_per_rule": bytes_per_rule(texts[:_MEMORY_SAMPLE]),
+        "bytes_per_rule": bytes_per_rule(make, codes[:_MEMORY_SAMPLE]),
         "bytes_per_rule_sample": min(size, _MEMORY_SAMPLE),
         "parse_seconds": round(parse_seconds, 3),
         "index_build_seconds": round(build_seconds, 3),
         "parse_and_build_seconds": round(parse_seconds + build_seconds, 3),
-        "add_parse_and_match_p50_us": round(_percentile(add_times, 0.5) * 1e6, 1),
-        "add_parse_and_match_p99_us": round(_percentile(add_times, 0.99) * 1e6, 1),
+        "load_from_codes_seconds": round(load_codes_seconds, 3),
+        "add_text_until_visible_p50_us": round(_percentile(add_times, 0.5) * 1e6, 1),
+        "add_text_until_visible_p99_us": round(_percentile(add_times, 0.99) * 1e6, 1),
+        "add_parsed_until_visible_p50_us": round(_percentile(visible_times, 0.5) * 1e6, 1),
+        "add_parsed_until_visible_p99_us": round(_percentile(visible_times, 0.99) * 1e6, 1),
         "brute_force_tweets_per_second": round(brute_tps, 2),
         "brute_force_sample_tweets": len(brute_tweets),
         "speedup_over_brute_force": round(tps / brute_tps, 1),
@@ -157,6 +202,15 @@ def main() -> None:
     parser.add_argument(
         "--broad-max", type=int, default=10_000, help="largest size run for the broad profile"
     )
+    parser.add_argument(
+        "--implementations", nargs="+", default=["compiled", "python"], help="compiled, python"
+    )
+    parser.add_argument(
+        "--python-max",
+        type=int,
+        default=100_000,
+        help="largest size run for the pure-Python index (the previous design, as a baseline)",
+    )
     args = parser.parse_args()
 
     loaded, source = load_corpus_tweets(args.tweets)
@@ -170,8 +224,20 @@ def main() -> None:
             if profile == "broad" and size > args.broad_max:
                 continue
             brute_sample = max(3, min(500, 20_000_000 // (size * 20)))
-            runs.append(measure(size, profile, vocab, raw_tweets, brute_sample))
-            print(orjson.dumps(runs[-1]).decode(), file=sys.stderr)
+            for implementation in args.implementations:
+                if implementation == "python" and size > args.python_max:
+                    continue
+                run = measure(size, profile, implementation, vocab, raw_tweets, floor, brute_sample)
+                runs.append(run)
+                print(orjson.dumps(run).decode(), file=sys.stderr)
+    # Each compiled run against the pure-Python run of the same size and profile.
+    baselines = {(r["rules"], r["profile"]): r for r in runs if r["implementation"] == "python"}
+    for run in runs:
+        baseline = baselines.get((run["rules"], run["profile"]))
+        if run["implementation"] == "compiled" and baseline is not None:
+            run["speedup_over_python_index"] = round(
+                run["tweets_per_second"] / baseline["tweets_per_second"], 2
+            )
     report = {
         "benchmark": "match",
         "tweets": len(raw_tweets),
