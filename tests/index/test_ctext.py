@@ -1,0 +1,42 @@
+"""The compiled tokenizer cuts folded text exactly as powertrack.text does."""
+
+from __future__ import annotations
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from powertrack.index import _ctext  # not built: an error, never a skip
+from powertrack.text import fold, tokenize_folded
+from tests.tweets import corpus
+
+# What the tokenizer treats apart: ASCII words and digits, keycaps (a digit,
+# '#' or '*', a variation selector, U+20E3), regional-indicator flags,
+# pictographs with skin-tone modifiers and joiners, combining marks, letters
+# of other scripts, punctuation and spaces.
+_PIECES = st.sampled_from(
+    [
+        "a", "Z", "7", "_", "#", "*", "@", "$", "'", "-", ".", " ", "\n",
+        "\ufe0f", "\u20e3", "\u200d", "\U0001f3fd", "\U0001f1fa", "\U0001f1f8",
+        "❤", "\U0001f600", "\U0001f469", "e\u0301", "ß", "İ", "東京", "عربي",
+        "ไทย", "\u3000", "ｆｕｌｌ", "1\ufe0f\u20e3", "#\u20e3", "*\ufe0f\u20e3",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=2000)
+@given(st.lists(_PIECES, max_size=24).map("".join))
+def test_tokens_agree_on_generated_text(text: str) -> None:
+    folded = fold(text)
+    assert _ctext.tokens(folded) == tokenize_folded(folded)
+
+
+def test_tokens_agree_on_the_corpus_texts() -> None:
+    for name in (corpus.V11, corpus.V2):
+        for line in corpus.lines(name)[::5]:
+            document = orjson.loads(line)
+            status = document.get("data", document)
+            text = status.get("text") if isinstance(status, dict) else None
+            if isinstance(text, str):
+                folded = fold(text)
+                assert _ctext.tokens(folded) == tokenize_folded(folded), text
