@@ -81,6 +81,16 @@ cdef inline Py_ssize_t _modifiers(const Text *text, Py_ssize_t j) noexcept nogil
     return j
 
 
+cdef inline Py_ssize_t _keycap_end(const Text *text, Py_ssize_t j) noexcept nogil:
+    # After a keycap's base (a digit, '#' or '*') at j - 1: an optional
+    # variation selector, then U+20E3. The end of the keycap, or -1 if none.
+    if char_at(text, j) == 0xFE0F:
+        j += 1
+    if j < text.length and char_at(text, j) == 0x20E3:
+        return j + 1
+    return -1
+
+
 cdef Py_ssize_t tokenize(const Text *text, Span **spans, Py_ssize_t *capacity, int family) except -1:
     """Cut ``text`` into tokens; ``*spans`` grows as needed. Returns the token count."""
     cdef Py_ssize_t n = text.length, i = 0, j, count = 0
@@ -95,26 +105,13 @@ cdef Py_ssize_t tokenize(const Text *text, Span **spans, Py_ssize_t *capacity, i
         if c < 128:
             if (c >= 97 and c <= 122) or (c >= 48 and c <= 57) or (c >= 65 and c <= 90):
                 if c <= 57 and i + 1 < n:
-                    # A keycap: digit, optional variation selector, U+20E3.
-                    j = i + 1
-                    if char_at(text, j) == 0xFE0F:
-                        j += 1
-                    if j < n and char_at(text, j) == 0x20E3:
-                        j += 1
-                    else:
-                        j = -1
+                    j = _keycap_end(text, i + 1)  # a digit's keycap
                 if j < 0:
                     j = i + 1
                     while j < n and CLASSES[char_at(text, j)] & WORD:
                         j += 1
             elif (c == 35 or c == 42) and i + 1 < n:  # '#' and '*' keycaps
-                j = i + 1
-                if char_at(text, j) == 0xFE0F:
-                    j += 1
-                if j < n and char_at(text, j) == 0x20E3:
-                    j += 1
-                else:
-                    j = -1
+                j = _keycap_end(text, i + 1)
         elif _is_indicator(c) and i + 1 < n and _is_indicator(char_at(text, i + 1)):
             j = i + 2
         elif CLASSES[c] & PICTOGRAPH:
