@@ -12,6 +12,7 @@
 import math
 
 import msgspec
+from orjson import loads as orjson_loads
 
 from powertrack.tweets import v11 as _v11
 from powertrack.tweets.entities import extract_entities as _extract_entities
@@ -168,10 +169,6 @@ cdef list _merge_mentions(list first, list second):
     return list(merged.values())
 
 
-cdef inline bint _usable_author(object user):
-    return user is not None
-
-
 cdef int _fill_author(Doc doc, object user) except -1:
     # v11._user on the well-formed case; returns 0 when the general way must read it.
     user_id = _decimal_id(user.id_str, user.id)
@@ -323,5 +320,3 @@ cdef Doc _finish(Doc doc, object st):
     doc.nullcast = scopes is not None and scopes.followers is False
     return doc
 
-
-from orjson import loads as orjson_loads
