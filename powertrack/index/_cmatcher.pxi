@@ -193,12 +193,12 @@ cdef class CRuleIndex:
 
     def match_json(self, raw):
         """:meth:`match` for a tweet's JSON; ``TweetFormatError`` if it is not a tweet."""
-        cdef Doc doc = doc_of_v11_json(raw)
+        cdef Doc doc = doc_of_fast_json(raw)
         if doc is None:
             doc = doc_of_tweet(Tweet.from_json(raw))
         return self._match(doc, False)
 
-    def match_doc(self, Doc doc):
+    def match_doc(self, Doc doc not None):
         """Ids of the rules that match a :class:`Doc` (as :meth:`match`)."""
         return self._match(doc, False)
 

@@ -1,9 +1,10 @@
 """The compiled index's fast JSON reader gives the Doc the general way gives.
 
-``match_json`` reads a v1.1 status with typed msgspec structs straight into a
-``Doc``; whatever it does not handle it leaves to ``Tweet.from_json`` and
-``doc_of_tweet``. Here both ways must agree on every v1.1 tweet of the corpus
-and on damaged variants of them, and the fast way must take the common case.
+``match_json`` reads a v1.1 status or a v2 filtered-stream message with typed
+msgspec structs straight into a ``Doc``; whatever it does not handle it leaves
+to ``Tweet.from_json`` and ``doc_of_tweet``. Here both ways must agree on
+every tweet of the corpus, v1.1 and v2, and on damaged variants of them, and
+the fast way must take the common case.
 """
 
 from __future__ import annotations
@@ -101,35 +102,211 @@ def _check(raw: bytes) -> bool:
     return True
 
 
-def test_every_v11_corpus_tweet_reads_alike_and_most_the_fast_way() -> None:
-    lines = corpus.lines(corpus.V11)
+@pytest.mark.parametrize("name", [corpus.V11, corpus.V2])
+def test_every_corpus_tweet_reads_alike_and_most_the_fast_way(name: str) -> None:
+    lines = corpus.lines(name)
     fast = sum(_check(line) for line in lines)
     # The fast way is the common case; the rest is legacy geo, odd ids and the like.
     assert fast >= 0.95 * len(lines), (fast, len(lines))
 
 
-def test_v2_messages_and_non_tweets_go_the_general_way() -> None:
-    for line in corpus.lines(corpus.V2)[::50]:
-        assert cindex.doc_of_json(line) is None
-    for raw in (b'{"delete":{"status":{"id":1,"id_str":"1"}}}', b"[1]", b"1", b"{", b""):
+def test_non_tweets_go_the_general_way() -> None:
+    for raw in (
+        b'{"delete":{"status":{"id":1,"id_str":"1"}}}',
+        b'{"data":[{"id":"1","text":"a page"}]}',
+        b'{"data":{"id":"1","text":"hi","dm_conversation_id":"1-2"}}',
+        b'{"errors":[{"title":"x"}]}',
+        b"[1]",
+        b"1",
+        b"{",
+        b"",
+    ):
         assert cindex.doc_of_json(raw) is None
 
 
 _JUNK: tuple[Any, ...] = (None, 0, -1, 2**64 - 1, 1.5, True, "", "x", "12", "١٢", [], [1], {}, [{}])
 
 
-def test_damaged_v11_tweets_read_alike() -> None:
+@pytest.mark.parametrize("name", [corpus.V11, corpus.V2])
+def test_damaged_tweets_read_alike(name: str) -> None:
     chance = random.Random(7)
-    documents = [orjson.loads(line) for line in chance.sample(corpus.lines(corpus.V11), 300)]
+    documents = [orjson.loads(line) for line in chance.sample(corpus.lines(name), 300)]
     taken = 0
     for _ in range(4000):
         document = copy.deepcopy(chance.choice(documents))
         for _ in range(chance.randint(1, 2)):
-            path = chance.choice(list(corpus.paths(document))[1:])
+            paths = list(corpus.paths(document))[1:]
+            if not paths:  # both top-level fields deleted
+                break
+            path = chance.choice(paths)
             junk = copy.deepcopy(chance.choice(_JUNK))
             corpus.put(document, path, corpus.DELETE if chance.random() < 0.3 else junk)
         taken += _check(orjson.dumps(document))
     assert taken > 1000
+
+
+def _v2(data: dict[str, Any], **includes: Any) -> bytes:
+    return orjson.dumps({"data": {"id": "1", "text": "t", **data}, "includes": includes})
+
+
+_USER = {"id": "7", "username": "Ann", "name": "Ann N"}
+
+
+_FAST = True
+_GENERAL = False
+
+
+@pytest.mark.parametrize(
+    ("raw", "way"),
+    [
+        # The retweeted original in includes, quoting a third tweet.
+        (
+            _v2(
+                {
+                    "text": "RT @Ann: hi $BTC",
+                    "entities": {"cashtags": [{"tag": "BTC"}], "hashtags": [{"tag": "here"}]},
+                    "referenced_tweets": [{"type": "retweeted", "id": "2"}],
+                },
+                users=[_USER],
+                tweets=[
+                    {
+                        "id": "2",
+                        "text": "hi #there $ETH",
+                        "entities": {"cashtags": [{"tag": "ETH"}], "hashtags": [{"tag": "there"}]},
+                        "author_id": "7",
+                        "referenced_tweets": [{"type": "quoted", "id": "3"}],
+                    },
+                    {
+                        "id": "3",
+                        "text": "quoted",
+                        "referenced_tweets": [{"type": "retweeted", "id": "4"}],
+                    },
+                ],
+            ),
+            _FAST,
+        ),
+        # Not in includes: the author from the RT prefix, known or not.
+        (
+            _v2({"text": "RT @Ann: hi", "referenced_tweets": [{"type": "retweeted", "id": "2"}]}),
+            _FAST,
+        ),
+        (
+            _v2(
+                {
+                    "text": "RT @ann: hi",
+                    "entities": {"mentions": [{"username": "Ann", "id": "7"}]},
+                    "referenced_tweets": [{"type": "retweeted", "id": "2"}],
+                }
+            ),
+            _FAST,
+        ),
+        # An original that retweets in turn: the general way absorbs it.
+        (
+            _v2(
+                {"referenced_tweets": [{"type": "retweeted", "id": "2"}]},
+                tweets=[
+                    {
+                        "id": "2",
+                        "text": "x",
+                        "referenced_tweets": [{"type": "retweeted", "id": "3"}],
+                    },
+                    {"id": "3", "text": "deep"},
+                ],
+            ),
+            _GENERAL,
+        ),
+        # Media by key, linked or not, typed by includes or by the key.
+        (
+            _v2(
+                {
+                    "entities": {
+                        "urls": [
+                            {
+                                "url": "https://t.co/a",
+                                "expanded_url": "https://x.com/p",
+                                "media_key": "7_1",
+                            },
+                            {"url": "https://t.co/b", "unwound_url": "https://b.example/"},
+                        ]
+                    },
+                    "attachments": {"media_keys": ["3_9", "16_2"]},
+                },
+                media=[
+                    {"media_key": "3_9", "type": "photo"},
+                    {"media_key": "16_2", "type": "other"},
+                ],
+            ),
+            _FAST,
+        ),
+        # A long tweet, mentions resolved by name, replies and conversations.
+        (
+            _v2(
+                {
+                    "note_tweet": {"text": "the whole @ann text"},
+                    "in_reply_to_user_id": "7",
+                    "conversation_id": "5",
+                    "referenced_tweets": [
+                        {"type": "replied_to", "id": "5"},
+                        {"type": "x", "id": "6"},
+                    ],
+                    "author_id": "8",
+                },
+                users=[_USER],
+            ),
+            _FAST,
+        ),
+        # Places with and without a body, boxes on and off the globe, points.
+        (_v2({"geo": {"place_id": "p1"}}), _FAST),
+        (
+            _v2(
+                {
+                    "geo": {
+                        "place_id": "p1",
+                        "coordinates": {"type": "Point", "coordinates": [2.5, 48]},
+                    }
+                },
+                places=[
+                    {
+                        "id": "p1",
+                        "full_name": "Paris",
+                        "country_code": "FR",
+                        "geo": {"bbox": [2, 48, 3, 49]},
+                    }
+                ],
+            ),
+            _FAST,
+        ),
+        (
+            _v2(
+                {"geo": {"place_id": "p1"}}, places=[{"id": "p1", "geo": {"bbox": [2, 48, 3, 99]}}]
+            ),
+            _GENERAL,
+        ),
+        (_v2({"geo": {"coordinates": {"coordinates": [200, 1]}}}), _GENERAL),
+        # Ids that are not decimal, a user with its metrics, a message with a user.
+        (_v2({"author_id": "x7"}), _GENERAL),
+        (_v2({"referenced_tweets": [{"type": "quoted", "id": "x"}]}), _FAST),
+        (
+            _v2(
+                {"author_id": "7"},
+                users=[
+                    {
+                        **_USER,
+                        "verified": True,
+                        "public_metrics": {"followers_count": 5, "tweet_count": None},
+                    }
+                ],
+            ),
+            _FAST,
+        ),
+        (orjson.dumps({"data": {"id": "1", "text": "t"}, "user": None}), _GENERAL),
+    ],
+)
+def test_v2_edge_cases_read_alike(raw: bytes, way: bool) -> None:
+    fast = cindex.doc_of_json(raw)
+    assert (fast is not None) == way
+    if fast is not None:
+        assert _state(fast) == _general(raw)
 
 
 @pytest.mark.parametrize(
@@ -147,7 +324,7 @@ def test_damaged_v11_tweets_read_alike() -> None:
         b'{"id_str":"1","text":"t","user":{"id_str":"2"},"lang":null,"source":"<a>x</a>"}',
     ],
 )
-def test_edge_cases_read_alike(raw: bytes) -> None:
+def test_v11_edge_cases_read_alike(raw: bytes) -> None:
     fast = cindex.doc_of_json(raw)
     if fast is not None:
         assert _state(fast) == _general(raw)
@@ -160,7 +337,7 @@ def test_match_json_answers_as_match() -> None:
     for number, text in enumerate(rules):
         compiled.add(number, parse_rule(text))
         pure.add(number, parse_rule(text))
-    for line in corpus.lines(corpus.V11)[::7]:
+    for line in corpus.lines(corpus.V11)[::7] + corpus.lines(corpus.V2)[::3]:
         tweet = Tweet.from_json(line)
         expected = sorted(pure.match(tweet))
         assert sorted(compiled.match_json(line)) == expected
