@@ -159,7 +159,7 @@ cdef object _count_of(Doc doc, int field):
     return doc.listed
 
 
-cdef int _count(Scratch sc, const int32_t *p, tuple consts) except -1:
+cdef int _count(Scratch sc, const int32_t *p, list consts, Py_ssize_t slot) except -1:
     # [OP_COUNT, size, field, const, exact, low (2 words), high (2 words), has high]
     cdef object value = _count_of(sc.doc, p[2])
     cdef int overflow = 0
@@ -168,12 +168,16 @@ cdef int _count(Scratch sc, const int32_t *p, tuple consts) except -1:
         number = PyLong_AsLongLongAndOverflow(value, &overflow)
         if not overflow:
             return _read_int64(p + 5) <= number and (not p[9] or number <= _read_int64(p + 7))
-    low, high = <tuple>consts[p[3]]
+    low, high = <tuple>(<tuple>consts[slot])[p[3]]
     return _sem.count_in_range(value, low, high)
 
 
-cdef int run(Scratch sc, const int32_t *p, tuple consts) except -1:
-    """1 when the program node at ``p`` matches the scratch's tweet, else 0."""
+cdef int run(Scratch sc, const int32_t *p, list consts, Py_ssize_t slot) except -1:
+    """1 when the program node at ``p`` matches the scratch's tweet, else 0.
+
+    ``consts`` is the segment's list of per-slot constants and ``slot`` the
+    rule's: read only by the ops that need a constant, so a match touches
+    no Python object of a rule without one."""
     cdef int op = p[0], stream, result
     cdef const int32_t *child
     cdef const int32_t *end
@@ -187,7 +191,7 @@ cdef int run(Scratch sc, const int32_t *p, tuple consts) except -1:
         child = p + 2
         end = p + p[1]
         while child < end:
-            if not run(sc, child, consts):
+            if not run(sc, child, consts, slot):
                 return 0
             child += child[1]
         return 1
@@ -195,12 +199,12 @@ cdef int run(Scratch sc, const int32_t *p, tuple consts) except -1:
         child = p + 2
         end = p + p[1]
         while child < end:
-            if run(sc, child, consts):
+            if run(sc, child, consts, slot):
                 return 1
             child += child[1]
         return 0
     if op == OP_NOT:
-        return not run(sc, p + 2, consts)
+        return not run(sc, p + 2, consts, slot)
     if op == OP_SEQ:
         n = p[3]
         for stream in range(N_STREAMS):
@@ -217,16 +221,16 @@ cdef int run(Scratch sc, const int32_t *p, tuple consts) except -1:
         return 0
     if op == OP_CONTAINS:
         sc.ensure(F_TEXT)
-        return PyUnicode_Contains(sc.folded_main, consts[p[2]])
+        return PyUnicode_Contains(sc.folded_main, (<tuple>consts[slot])[p[2]])
     if op == OP_URLC:
         sc.ensure(F_TEXT)
-        value = consts[p[2]]
+        value = (<tuple>consts[slot])[p[2]]
         for url in sc.folded_xurls:
             if PyUnicode_Contains(url, value):
                 return 1
         return 0
     if op == OP_COUNT:
-        return _count(sc, p, consts)
+        return _count(sc, p, consts, slot)
     if op == OP_RADIUS:
         return _in_point_radius(sc.doc, _read_double(p + 2), _read_double(p + 4), _read_double(p + 6))
     if op == OP_BOX:

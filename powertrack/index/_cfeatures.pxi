@@ -389,8 +389,14 @@ cdef class Scratch:
         cdef Text text
         cdef Py_ssize_t i, k
         cdef uint64_t h
+        cdef uint32_t chars[3]
+        cdef KeyTable table = self.table
         text_of(folded, &text)
         for i in range(start, end - n + 1):
+            for k in range(n):
+                chars[k] = char_at(&text, i + k)
+            if not table.gram_maybe(family, _gram_quick(chars, n)):
+                continue
             h = hash_start(family)
             for k in range(n):
                 h = hash_step(h, char_at(&text, i + k))

@@ -92,6 +92,11 @@ FAMILY_NAMES = (
     *(_f.word_ngram_family(n) for n in (1, 2, 3)),
 )
 assert len(FAMILY_NAMES) == N_FAMILIES
+# The n-gram families come last (F_CONTAINS1 to F_WORD3); each has a small
+# filter of its own in KeyTable: 65,536 bits (8 KB), one a key.
+cdef enum:
+    _GRAM_WORDS = 1024
+cdef int _GRAM_FAMILIES = N_FAMILIES - F_CONTAINS1
 _FAMILY_CODES = {name: code for code, name in enumerate(FAMILY_NAMES)}
 _USER_FAMILIES = {"from": F_FROM, "to": F_TO, "retweets_of": F_RT_OF}
 _ID_FAMILIES = {
@@ -189,6 +194,27 @@ cdef class KeyArena:
         return self.block + self.used - n
 
 
+cdef inline uint64_t _bloom_bits(uint64_t h) noexcept nogil:
+    # A blocked Bloom filter: a key's three bits lie in one 64-bit word, so a
+    # probe reads one cache line; the word is chosen by the low bits of the
+    # hash, the bits by three high fields of it.
+    return (
+        ((<uint64_t>1) << ((h >> 37) & 63))
+        | ((<uint64_t>1) << ((h >> 43) & 63))
+        | ((<uint64_t>1) << ((h >> 49) & 63))
+    )
+
+
+cdef inline uint32_t _gram_quick(const uint32_t *chars, Py_ssize_t n) noexcept nogil:
+    # A cheap hash of an n-gram's (n <= 3) code points, 16 bits: it indexes the
+    # n-gram families' small filters, tested before the key's full hash is computed.
+    cdef uint32_t h = <uint32_t>n * 0x27D4EB2DU
+    cdef Py_ssize_t k
+    for k in range(n):
+        h = (h ^ chars[k]) * 0x9E3779B1U
+    return h >> 16
+
+
 @cython.final
 cdef class KeyTable:
     """Interned keys: (family, code points) -> pid. Insert-only, so reads need no lock.
@@ -199,9 +225,10 @@ cdef class KeyTable:
     readers of older snapshots keep the table they started with, which no
     writer touches again.
 
-    Most values a tweet offers are no rule's key: a Bloom filter (two bits a
-    key, in a bitmap that stays in cache) turns almost all of those away
-    before the table, which is far larger than the cache, is read.
+    Most values a tweet offers are no rule's key: a blocked Bloom filter
+    (three bits a key, all in one word of a bitmap that stays in cache) turns
+    almost all of those away before the table, which is far larger than the
+    cache, is read.
     """
 
     cdef Entry *entries
@@ -209,6 +236,12 @@ cdef class KeyTable:
     cdef Py_ssize_t count
     cdef uint64_t *bloom
     cdef uint64_t bloom_mask
+    # The n-gram families are looked up at every position of a text, and they
+    # hold few keys: each has a small filter of its own over a cheap hash of
+    # the code points, tested before the full hash is computed, that stays in
+    # the fastest cache. (Full with many keys, it lets everything through to
+    # the shared one: slower, never wrong.)
+    cdef uint64_t *gram_bloom
     cdef KeyArena arena
 
     def __cinit__(self, Py_ssize_t capacity, KeyArena arena):
@@ -216,8 +249,10 @@ cdef class KeyTable:
         self.entries = <Entry *>PyMem_Malloc(capacity * sizeof(Entry))
         # Eight bits of filter per slot, so about sixteen per key.
         self.bloom = <uint64_t *>PyMem_Malloc(capacity * sizeof(uint64_t) // 8)
-        if self.entries == NULL or self.bloom == NULL:
+        self.gram_bloom = <uint64_t *>PyMem_Malloc(_GRAM_FAMILIES * _GRAM_WORDS * sizeof(uint64_t))
+        if self.entries == NULL or self.bloom == NULL or self.gram_bloom == NULL:
             raise MemoryError()
+        memset(self.gram_bloom, 0, _GRAM_FAMILIES * _GRAM_WORDS * sizeof(uint64_t))
         for i in range(capacity):
             self.entries[i].pid = -1
         memset(self.bloom, 0, capacity * sizeof(uint64_t) // 8)
@@ -229,10 +264,15 @@ cdef class KeyTable:
     def __dealloc__(self):
         PyMem_Free(self.entries)
         PyMem_Free(self.bloom)
+        PyMem_Free(self.gram_bloom)
 
     cdef inline bint maybe(self, uint64_t h) noexcept nogil:
-        cdef uint64_t a = h & self.bloom_mask, b = (h >> 37) & self.bloom_mask
-        return (self.bloom[a >> 6] >> (a & 63)) & (self.bloom[b >> 6] >> (b & 63)) & 1
+        cdef uint64_t bits = _bloom_bits(h)
+        return (self.bloom[(h & self.bloom_mask) >> 6] & bits) == bits
+
+    cdef inline bint gram_maybe(self, int family, uint32_t quick) noexcept nogil:
+        """False when no key of n-gram ``family`` has the quick hash (see :func:`_gram_quick`)."""
+        return (self.gram_bloom[(family - F_CONTAINS1) * _GRAM_WORDS + (quick >> 6)] >> (quick & 63)) & 1
 
     cdef inline Entry *lookup(
         self, int family, const Text *text, Py_ssize_t start, Py_ssize_t end, uint64_t h
@@ -268,15 +308,18 @@ cdef class KeyTable:
 
     cdef void _place(self, const Entry *source) noexcept:
         cdef Py_ssize_t i = <Py_ssize_t>(source.hash & <uint64_t>self.mask)
-        cdef uint64_t a = source.hash & self.bloom_mask, b = (source.hash >> 37) & self.bloom_mask
         while self.entries[i].pid >= 0:
             i = (i + 1) & self.mask
         self.entries[i].hash = source.hash
         self.entries[i].chars = source.chars
         self.entries[i].length_family = source.length_family
         self.entries[i].posted = source.posted
-        self.bloom[a >> 6] |= (<uint64_t>1) << (a & 63)
-        self.bloom[b >> 6] |= (<uint64_t>1) << (b & 63)
+        self.bloom[(source.hash & self.bloom_mask) >> 6] |= _bloom_bits(source.hash)
+        cdef int family = source.length_family & 0xFF
+        cdef uint32_t quick
+        if family >= F_CONTAINS1 and (source.length_family >> 8) <= 3:
+            quick = _gram_quick(source.chars, source.length_family >> 8)
+            self.gram_bloom[(family - F_CONTAINS1) * _GRAM_WORDS + (quick >> 6)] |= (<uint64_t>1) << (quick & 63)
         pt_store_release(&self.entries[i].pid, source.pid)
         self.count += 1
 

@@ -212,8 +212,8 @@ cdef class CRuleIndex:
         cdef Segment seg
         cdef list matched = []
         cdef Py_ssize_t s, k, j, n_offered, start, candidates = 0
-        cdef int32_t count, slot
-        cdef uint8_t flags
+        cdef int32_t count, slot, info
+        cdef list consts
         cdef bint sampled
         sc = self._pool.pop() if self._pool else Scratch()
         sc.begin(doc, snap.table)
@@ -225,29 +225,30 @@ cdef class CRuleIndex:
                 if seg.n_slots == 0:
                     continue
                 dead = snap.dead[s]
+                consts = seg.consts
                 intset_clear(&sc.seen)
                 for k in range(n_offered):
                     start = seg.lookup(sc.offered_list.items[k], &count)
                     if start < 0:
                         continue
                     for j in range(start, start + count):
-                        slot = seg.post[j]
-                        flags = seg.flags[slot]
-                        if flags & MULTI and not intset_add(&sc.seen, slot):
+                        slot = seg.post[j].slot
+                        info = seg.post[j].info
+                        if info & MULTI and not intset_add(&sc.seen, slot):
                             continue
                         if dead is not None and _is_dead(dead, slot):
                             continue
                         candidates += 1
                         if count_only:
                             continue
-                        if flags & EXACT or run(sc, seg.prog + seg.prog_off[slot], <tuple>seg.consts[slot]):
+                        if info & EXACT or run(sc, seg.prog + (info >> 2), consts, slot):
                             matched.append(<object>PyTuple_GET_ITEM(seg.rule_ids, slot))
                 for k in range(seg.n_unindexed):
                     slot = seg.unindexed[k]
                     if dead is not None and _is_dead(dead, slot):
                         continue
                     candidates += 1
-                    if not count_only and run(sc, seg.prog + seg.prog_off[slot], <tuple>seg.consts[slot]):
+                    if not count_only and run(sc, seg.prog + seg.prog_off[slot], consts, slot):
                         matched.append(<object>PyTuple_GET_ITEM(seg.rule_ids, slot))
             self._matched += 1
             sampled = self._learn_every > 0 and self._matched % self._learn_every == 0
@@ -330,8 +331,8 @@ cdef class CRuleIndex:
                     continue
                 dead = self._dead[level]
                 for j in range(start, start + count):
-                    if not _is_dead(dead, seg.post[j]):
-                        posted.append(seg.rule_ids[seg.post[j]])
+                    if not _is_dead(dead, seg.post[j].slot):
+                        posted.append(seg.rule_ids[seg.post[j].slot])
             start_at = self._cursors.get(pid, 0)
             if start_at >= len(posted):
                 start_at = 0

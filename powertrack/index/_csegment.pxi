@@ -16,6 +16,13 @@ cdef class Rec:
     cdef Py_ssize_t slot     # its slot there
 
 
+ctypedef struct PostEntry:
+    # One rule under one key: its slot and, in the same cache line as its
+    # neighbours, what a match needs next: info = program offset << 2 | flags.
+    int32_t slot
+    int32_t info
+
+
 ctypedef struct Posting:
     int32_t pid    # -1: empty
     int32_t start  # into post
@@ -36,7 +43,7 @@ cdef class Segment:
     cdef uint8_t *flags
     cdef Posting *postings
     cdef Py_ssize_t pmask
-    cdef int32_t *post
+    cdef PostEntry *post
     cdef int32_t *unindexed
     cdef Py_ssize_t n_unindexed
     cdef uint64_t families
@@ -44,7 +51,8 @@ cdef class Segment:
     def __cinit__(self):
         self.prog_off = self.prog = NULL
         self.postings = NULL
-        self.post = self.unindexed = NULL
+        self.post = NULL
+        self.unindexed = NULL
         self.flags = NULL
 
     def __dealloc__(self):
@@ -84,6 +92,7 @@ cdef Segment build_segment(list recs, const uint8_t *pid_family):
     cdef Rec rec
     cdef const int32_t *pids
     cdef int32_t pid
+    cdef PostEntry *entry
     seg.n_slots = n
     seg.rule_ids = tuple([(<Rec>r).rule_id for r in recs])
     seg.consts = [(<Rec>r).consts for r in recs]
@@ -103,7 +112,7 @@ cdef Segment build_segment(list recs, const uint8_t *pid_family):
         capacity *= 2
     seg.pmask = capacity - 1
     seg.postings = <Posting *>_alloc(capacity * sizeof(Posting))
-    seg.post = <int32_t *>_alloc(keys * sizeof(int32_t))
+    seg.post = <PostEntry *>_alloc(keys * sizeof(PostEntry))
     for i in range(capacity):
         seg.postings[i].pid = -1
         seg.postings[i].count = 0
@@ -135,6 +144,8 @@ cdef Segment build_segment(list recs, const uint8_t *pid_family):
                 seg.n_keys += 1
             seg.postings[i].count += 1
     seg.prog_off[n] = <int32_t>words
+    if words >= (1 << 29):  # offsets share a word with two flag bits (PostEntry.info)
+        raise OverflowError(f"a segment of {n} rules holds {words} program words, past 2**29")
     # Runs in post, then the slots.
     start = 0
     for i in range(capacity):
@@ -151,7 +162,9 @@ cdef Segment build_segment(list recs, const uint8_t *pid_family):
             i = _mix(pid) & seg.pmask
             while seg.postings[i].pid != pid:
                 i = (i + 1) & seg.pmask
-            seg.post[seg.postings[i].start + seg.postings[i].count] = <int32_t>slot
+            entry = &seg.post[seg.postings[i].start + seg.postings[i].count]
+            entry.slot = <int32_t>slot
+            entry.info = (seg.prog_off[slot] << 2) | rec.flags
             seg.postings[i].count += 1
     seg.n_postings = keys
     return seg
