@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from powertrack.api.limits import MovingWindowRateLimiter
 from powertrack.coordination.protocol import RuleChangeSignal
-from powertrack.rules.parser import MAX_RULE_LENGTH, validate_rule, validate_tag
+from powertrack.rules.parser import MAX_RULE_LENGTH, compile_text, validate_tag
 from powertrack.store.models import Account, DeleteResult, NewRule, RuleOutcome, StoredRule, Stream
 from powertrack.store.protocol import RuleStore
 
@@ -32,7 +32,8 @@ class StreamContext:
 @dataclass(frozen=True, slots=True)
 class RuleCheck:
     """A submitted rule and its problems: ``errors`` in the rule text as
-    ``(message, position)``, ``tag_errors`` in the tag."""
+    ``(message, position)``, ``tag_errors`` in the tag. ``rule`` carries its
+    compiled form when the text is valid."""
 
     rule: NewRule
     errors: tuple[tuple[str, int], ...]
@@ -75,15 +76,18 @@ class InvalidRulesError(Exception):
 
 
 def check_rules(rules: Sequence[NewRule]) -> list[RuleCheck]:
-    """Validate each rule and its tag."""
-    return [
-        RuleCheck(
-            rule=rule,
-            errors=tuple(validate_rule(rule.value)),
-            tag_errors=tuple(validate_tag(rule.tag)) if rule.tag is not None else (),
+    """Validate each rule and its tag, compiling each valid rule (parsed once)."""
+    checks = []
+    for rule in rules:
+        errors, code = compile_text(rule.value)
+        checks.append(
+            RuleCheck(
+                rule=NewRule(rule.value, rule.tag, code),
+                errors=tuple(errors),
+                tag_errors=tuple(validate_tag(rule.tag)) if rule.tag is not None else (),
+            )
         )
-        for rule in rules
-    ]
+    return checks
 
 
 class RulesService:
@@ -141,7 +145,10 @@ class RulesService:
         if not all(check.valid for check in checks):
             raise InvalidRulesError(checks)
         outcomes = await self.store.add_rules(
-            ctx.stream.id, rules, rule_limit=ctx.account.rule_limit, dry_run=dry_run
+            ctx.stream.id,
+            [check.rule for check in checks],
+            rule_limit=ctx.account.rule_limit,
+            dry_run=dry_run,
         )
         if not dry_run and any(outcome.created for outcome in outcomes):
             await self._changed()

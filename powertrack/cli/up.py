@@ -37,6 +37,7 @@ from powertrack.cli.serve import make_signal, start_delivery
 from powertrack.filter.config import FilterConfig
 from powertrack.filter.node import FilterNode
 from powertrack.firehose.generate import generate
+from powertrack.rules.parser import compile_text
 from powertrack.samples import sample_rules_path
 from powertrack.settings import Settings
 from powertrack.store import NotFoundError, RuleStore, migrate_when_ready, open_store
@@ -66,7 +67,8 @@ def _sample_rules() -> list[NewRule]:
     for line in sample_rules_path().read_bytes().splitlines():
         if line.strip():
             record = orjson.loads(line)
-            rules.append(NewRule(record["value"], record.get("tag")))
+            _, code = compile_text(record["value"])
+            rules.append(NewRule(record["value"], record.get("tag"), code))
     return rules
 
 

@@ -14,8 +14,11 @@ grew. While the database is unreachable the node keeps matching with the rules
 it has and retries with a growing delay, capped at ``max_backoff``, so it
 catches up as soon as the database returns.
 
-Rules are parsed and indexed in a worker thread so that the event loop never
-waits on a large batch; the index lets matching go on meanwhile.
+Rules are indexed in a worker thread so that the event loop never waits on a
+large batch; the index lets matching go on meanwhile. A rule stored with its
+compiled form (``code``, rules.codec) is loaded from that, without the
+grammar; one without it, or of a format version this build does not read, is
+parsed from its text. The snapshot is indexed in batches (``add_many``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import NamedTuple
 from powertrack.aio import cancel_and_wait
 from powertrack.coordination.protocol import RuleChangeSignal
 from powertrack.index.index import RuleIndex
+from powertrack.rules.codec import RuleCodeError
 from powertrack.rules.errors import RuleSyntaxError
 from powertrack.store.errors import StoreUnavailableError
 from powertrack.store.models import RuleUpdate, StoredRule
@@ -39,6 +43,10 @@ from powertrack.store.protocol import RuleStore
 __all__ = ["RuleInfo", "RuleSync"]
 
 logger = logging.getLogger(__name__)
+
+# When a snapshot's compiled forms cannot all be read at once, they are read
+# again in batches of this many, then rule by rule within a failing batch.
+_LOAD_BATCH = 20_000
 
 
 class RuleInfo(NamedTuple):
@@ -164,9 +172,36 @@ class RuleSync:
             wanted = {rule.id for rule in rules}
             for rule_id in [rule_id for rule_id in self._index if rule_id not in wanted]:
                 self._remove(rule_id)
+            fresh = [rule for rule in rules if rule.id not in self._index]
             for rule in rules:
-                self._add(rule.id, rule.stream_id, rule.value, rule.tag)
+                self._info[rule.id] = RuleInfo(rule.stream_id, rule.tag)
+            compiled = [rule for rule in fresh if rule.code is not None]
+            try:
+                # One batch: the index builds one segment for all of them.
+                self._index.add_many([(rule.id, rule.code) for rule in compiled if rule.code])
+            except Exception:
+                # A form this build cannot read (another version, damaged):
+                # in smaller batches, and rule by rule within a failing one,
+                # each rule falling back to its text.
+                for start in range(0, len(compiled), _LOAD_BATCH):
+                    self._add_batch(compiled[start : start + _LOAD_BATCH])
+            for rule in fresh:
+                if rule.code is None:
+                    self._add(rule.id, rule.stream_id, rule.value, rule.tag, None)
             self._position = position
+            logger.info(
+                "Indexed %d new rules: %d from their compiled forms, %d parsed from text",
+                len(fresh),
+                len(compiled),
+                len(fresh) - len(compiled),
+            )
+
+    def _add_batch(self, rules: Sequence[StoredRule]) -> None:
+        try:
+            self._index.add_many([(rule.id, rule.code) for rule in rules if rule.code])
+        except Exception:
+            for rule in rules:
+                self._add(rule.id, rule.stream_id, rule.value, rule.tag, rule.code)
 
     def _apply(self, updates: Iterable[RuleUpdate]) -> int:
         applied = 0
@@ -176,14 +211,18 @@ class RuleSync:
                 if update.position <= self._position:
                     continue
                 if update.op == "add":
-                    self._add(update.rule_id, update.stream_id, update.value, update.tag)
+                    self._add(
+                        update.rule_id, update.stream_id, update.value, update.tag, update.code
+                    )
                 else:
                     self._remove(update.rule_id)
                 self._position = update.position
                 applied += 1
         return applied
 
-    def _add(self, rule_id: int, stream_id: int, value: str, tag: str | None) -> None:
+    def _add(
+        self, rule_id: int, stream_id: int, value: str, tag: str | None, code: bytes | None
+    ) -> None:
         # Rule ids are never reused and a rule never changes: one indexed
         # under this id is this rule.
         # The info goes in first so that any id the index can return has it.
@@ -191,6 +230,12 @@ class RuleSync:
         if rule_id in self._index:
             return
         try:
+            if code is not None:
+                try:
+                    self._index.add(rule_id, code)
+                    return
+                except RuleCodeError as exc:
+                    logger.info("Parsing rule %d from its text: %s", rule_id, exc)
             self._index.add(rule_id, value)
         except RuleSyntaxError as exc:
             # Stored rules were valid when added; the grammar may have changed since.

@@ -23,7 +23,7 @@ from typing import cast
 
 from lark import Lark, UnexpectedInput
 
-from powertrack.rules import _context
+from powertrack.rules import _context, codec
 from powertrack.rules import _messages as msg
 from powertrack.rules._checks import check
 from powertrack.rules._lexer import RuleLexer
@@ -33,7 +33,14 @@ from powertrack.rules.ast import Node
 from powertrack.rules.errors import RuleSyntaxError
 from powertrack.rules.rule import Rule
 
-__all__ = ["MAX_RULE_LENGTH", "MAX_TAG_LENGTH", "parse_rule", "validate_rule", "validate_tag"]
+__all__ = [
+    "MAX_RULE_LENGTH",
+    "MAX_TAG_LENGTH",
+    "compile_text",
+    "parse_rule",
+    "validate_rule",
+    "validate_tag",
+]
 
 MAX_RULE_LENGTH = msg.MAX_RULE_LENGTH
 MAX_TAG_LENGTH = msg.MAX_TAG_LENGTH
@@ -93,6 +100,16 @@ def parse_rule(text: str) -> Rule:
 def validate_rule(text: str) -> list[tuple[str, int]]:
     """The errors of ``text`` as ``(message, position)`` pairs; empty when the rule is valid."""
     return _parse(text)[1]
+
+
+def compile_text(text: str) -> tuple[list[tuple[str, int]], bytes | None]:
+    """Parse ``text`` once: its errors (as :func:`validate_rule`) and, when it is
+    valid, its compiled form (:func:`powertrack.rules.codec.encode`), for the
+    store to keep beside the text."""
+    root, errors = _parse(text)
+    if errors or root is None:
+        return errors, None
+    return errors, codec.encode(root)
 
 
 def validate_tag(tag: str) -> list[str]:

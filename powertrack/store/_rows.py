@@ -23,8 +23,8 @@ T = TypeVar("T")
 ACCOUNT = "id, name, connection_limit, rule_limit, created_at"
 STREAM = "id, account_id, label, created_at, stack"
 CREDENTIAL = "id, key_id, kind, account_id, stream_id, salt, secret_hash, created_at"
-RULE = "id, stream_id, value, tag, created_at"
-UPDATE = "position, stream_id, rule_id, op, value, tag, at"
+RULE = "id, stream_id, value, tag, created_at, code"
+UPDATE = "position, stream_id, rule_id, op, value, tag, at, code"
 
 # Placeholders per statement stay well under SQLite's and MySQL's limits.
 _CHUNK = 500
@@ -72,10 +72,14 @@ def credential(row: Row, dialect: Dialect) -> Credential:
 
 def rule(row: Row, dialect: Dialect) -> StoredRule:
     """A ``rules`` row selected as :data:`RULE`."""
-    return StoredRule(row[0], row[1], row[2], row[3], dialect.from_db_time(row[4]))
+    code = None if row[5] is None else bytes(row[5])
+    return StoredRule(row[0], row[1], row[2], row[3], dialect.from_db_time(row[4]), code)
 
 
 def update(row: Row, dialect: Dialect) -> RuleUpdate:
     """A ``rule_updates`` row selected as :data:`UPDATE`."""
     op = cast(UpdateOp, row[3])
-    return RuleUpdate(row[0], row[1], row[2], op, row[4], row[5], dialect.from_db_time(row[6]))
+    code = None if row[7] is None else bytes(row[7])
+    return RuleUpdate(
+        row[0], row[1], row[2], op, row[4], row[5], dialect.from_db_time(row[6]), code
+    )

@@ -53,16 +53,18 @@ def add_rules(
         if known is not None:
             outcomes.append(RuleOutcome(known, created=False))
             continue
-        rule = StoredRule(ids.next_id(), stream_id, submitted.value, submitted.tag, now)
+        rule = StoredRule(
+            ids.next_id(), stream_id, submitted.value, submitted.tag, now, submitted.code
+        )
         created[rule.value] = rule
         outcomes.append(RuleOutcome(rule, created=True))
     if created and not dry_run:
         to_db = tx.dialect.to_db_time(now)
         tx.executemany(
-            "INSERT INTO rules (id, stream_id, value, value_hash, tag, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO rules (id, stream_id, value, value_hash, tag, created_at, code)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (r.id, stream_id, r.value, _rows.value_hash(r.value), r.tag, to_db)
+                (r.id, stream_id, r.value, _rows.value_hash(r.value), r.tag, to_db, r.code)
                 for r in created.values()
             ],
         )
@@ -211,13 +213,23 @@ def _delete(tx: Tx, head: int, stream_id: int, rules: Sequence[StoredRule]) -> N
 
 def _log(tx: Tx, head: int, op: UpdateOp, rules: Iterable[StoredRule], at: object) -> None:
     """Append one log entry per rule after position ``head`` and move the head."""
+    # An add entry carries the rule's compiled form; a delete needs only the id.
     entries = [
-        (head + n, rule.stream_id, rule.id, op, rule.value, rule.tag, at)
+        (
+            head + n,
+            rule.stream_id,
+            rule.id,
+            op,
+            rule.value,
+            rule.tag,
+            at,
+            rule.code if op == "add" else None,
+        )
         for n, rule in enumerate(rules, start=1)
     ]
     tx.executemany(
-        "INSERT INTO rule_updates (position, stream_id, rule_id, op, value, tag, at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO rule_updates (position, stream_id, rule_id, op, value, tag, at, code)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         entries,
     )
     tx.execute("UPDATE log_head SET position = ? WHERE id = 1", (head + len(entries),))

@@ -253,9 +253,24 @@ _V3_SQLITE = (
     )""",
 )
 
+# Each rule's compiled form (rules.codec) beside its text, in the rules and in
+# the log's add entries, so filter nodes load rules without parsing them.
+# NULL where a rule was added before this version, or by a writer that did
+# not compile it: nodes parse the text then.
+_V4_MYSQL = (
+    "ALTER TABLE rules ADD COLUMN code BLOB NULL",
+    "ALTER TABLE rule_updates ADD COLUMN code BLOB NULL",
+)
+
+_V4_SQLITE = (
+    "ALTER TABLE rules ADD COLUMN code BLOB NULL",
+    "ALTER TABLE rule_updates ADD COLUMN code BLOB NULL",
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "accounts, streams, credentials, rules and the rule log", _V1_MYSQL, _V1_SQLITE),
     Migration(2, "streams.stack: the filter stack that matches a stream", _V2_MYSQL, _V2_SQLITE),
     Migration(3, "stack moves and their handoff per side and partition", _V3_MYSQL, _V3_SQLITE),
+    Migration(4, "rules.code and rule_updates.code: rules' compiled forms", _V4_MYSQL, _V4_SQLITE),
 )
 """Every migration, in version order."""

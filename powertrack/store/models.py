@@ -63,21 +63,29 @@ class Credential:
 
 @dataclass(frozen=True, slots=True)
 class NewRule:
-    """A rule as a customer submits it (already validated by the caller)."""
+    """A rule as a customer submits it (already validated by the caller).
+
+    ``code`` is its compiled form (:func:`powertrack.rules.codec.encode`) when
+    the caller parsed it, stored beside the text so filter nodes need not parse
+    it again."""
 
     value: str
     tag: str | None = None
+    code: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class StoredRule:
-    """An active rule. ``id`` is 64-bit, time-ordered and never reused."""
+    """An active rule. ``id`` is 64-bit, time-ordered and never reused.
+
+    ``code`` is its compiled form as stored, or None (added without one)."""
 
     id: int
     stream_id: int
     value: str
     tag: str | None
     created_at: datetime
+    code: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +118,8 @@ class RuleUpdate:
     value: str
     tag: str | None
     at: datetime
+    code: bytes | None = None
+    """The rule's compiled form on an ``add`` entry when it was stored with one."""
 
 
 @dataclass(frozen=True, slots=True)

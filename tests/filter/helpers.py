@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 
 from powertrack import Tweet
+from powertrack.rules.parser import compile_text
 from powertrack.store import (
     NewRule,
     RuleStore,
@@ -31,9 +32,21 @@ class Rules:
         self.stream = stream
         self.other = other
 
-    async def add(self, value: str, tag: str | None = None, *, stream: int | None = None) -> int:
+    async def add(
+        self,
+        value: str,
+        tag: str | None = None,
+        *,
+        stream: int | None = None,
+        code: bytes | None = None,
+        compiled: bool = True,
+    ) -> int:
+        """Add a rule, with its compiled form as the API stores it (``code`` to
+        store another one; ``compiled=False`` to store none, as older rows)."""
         stream = self.stream if stream is None else stream
-        [outcome] = await self.store.add_rules(stream, [NewRule(value, tag)], rule_limit=1000)
+        if code is None and compiled:
+            code = compile_text(value)[1]
+        [outcome] = await self.store.add_rules(stream, [NewRule(value, tag, code)], rule_limit=1000)
         return outcome.rule.id
 
     async def delete(self, rule_id: int, *, stream: int | None = None) -> None:

@@ -288,3 +288,78 @@ def test_zookeeper_applies_a_change_long_before_the_poll(
                 await api.stop()
 
     asyncio.run(main())
+
+
+def _no_grammar(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make every parse fail loudly; returns the texts that were parsed."""
+    from powertrack.rules import parser
+
+    parsed: list[str] = []
+    real = parser._parse
+
+    def counting(text: str) -> object:
+        parsed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(parser, "_parse", counting)
+    return parsed
+
+
+def test_rules_stored_compiled_are_loaded_without_parsing(
+    open_store: OpenStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def main() -> None:
+        async with rules_in(open_store()) as rules:
+            mars = await rules.add("mars -venus", "space")
+            moon = await rules.add('"full moon" OR #moon')
+            parsed = _no_grammar(monkeypatch)
+            index: RuleIndex[int] = RuleIndex()
+            sync = RuleSync(rules.store, index, [rules.stream])
+            await sync.start()
+            try:
+                assert parsed == []
+                later = await rules.add("jupiter")
+                parsed.clear()  # the add itself parses, as the API does
+                assert await sync.poll_once() == 1
+                assert parsed == []
+                assert matches(index, "hello mars") == {mars}
+                assert matches(index, "hello mars and venus") == set()
+                assert matches(index, "a full moon") == {moon}
+                assert matches(index, "jupiter rising") == {later}
+            finally:
+                await sync.stop()
+
+    asyncio.run(main())
+
+
+def test_rules_without_a_readable_compiled_form_are_parsed_from_text(
+    open_store: OpenStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def main() -> None:
+        async with rules_in(open_store()) as rules:
+            # An older row without a form, a form of another version, a damaged one.
+            old = await rules.add("mars", compiled=False)
+            other = await rules.add("moon", code=b'[99, ["k", "sun"]]')
+            damaged = await rules.add("venus", code=b"\x00not json")
+            fine = await rules.add("pluto")
+            parsed = _no_grammar(monkeypatch)
+            index: RuleIndex[int] = RuleIndex()
+            sync = RuleSync(rules.store, index, [rules.stream])
+            await sync.start()
+            try:
+                assert sorted(parsed) == ["mars", "moon", "venus"]
+                later = await rules.add("saturn", code=b'[99, ["k", "sun"]]')
+                assert await sync.poll_once() == 1
+                assert matches(index, "mars moon venus pluto saturn") == {
+                    old,
+                    other,
+                    damaged,
+                    fine,
+                    later,
+                }
+                # The stored forms of another version were not read as what they say.
+                assert matches(index, "sun") == set()
+            finally:
+                await sync.stop()
+
+    asyncio.run(main())

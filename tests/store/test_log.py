@@ -184,3 +184,22 @@ async def test_concurrent_adds_respect_the_rule_limit(store: RuleStore) -> None:
     succeeded = [r for r in results if isinstance(r, list)]
     assert len(succeeded) == 2
     assert await store.count_rules(stream.id) == 8
+
+
+async def test_rules_and_their_log_entries_keep_their_compiled_forms(store: RuleStore) -> None:
+    stream = await new_stream(store)
+    code = b'[1, ["k", "mars"]]'
+    [with_code, without] = await store.add_rules(
+        stream.id, [NewRule("mars", code=code), NewRule("moon")], rule_limit=LIMIT
+    )
+    assert with_code.rule.code == code
+    assert without.rule.code is None
+    assert [r.code for r in await store.get_rules(stream.id)] == [code, None]
+    assert [r.code for r in (await store.snapshot()).rules] == [code, None]
+    await store.delete_rules(stream.id, values=["mars"])
+    log = await read_log(store)
+    assert [(u.op, u.value, u.code) for u in log] == [
+        ("add", "mars", code),
+        ("add", "moon", None),
+        ("delete", "mars", None),
+    ]
