@@ -18,7 +18,8 @@ Rules are indexed in a worker thread so that the event loop never waits on a
 large batch; the index lets matching go on meanwhile. A rule stored with its
 compiled form (``code``, rules.codec) is loaded from that, without the
 grammar; one without it, or of a format version this build does not read, is
-parsed from its text. The snapshot is indexed in batches (``add_many``).
+parsed from its text. A snapshot's compiled rules are indexed in one
+``add_many`` call.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ __all__ = ["RuleInfo", "RuleSync"]
 logger = logging.getLogger(__name__)
 
 # When a snapshot's compiled forms cannot all be read at once, they are read
-# again in batches of this many, then rule by rule within a failing batch.
+# again in batches of this many (see RuleSync._add_compiled).
 _LOAD_BATCH = 20_000
 
 
@@ -176,32 +177,32 @@ class RuleSync:
             for rule in rules:
                 self._info[rule.id] = RuleInfo(rule.stream_id, rule.tag)
             compiled = [rule for rule in fresh if rule.code is not None]
-            try:
-                # One batch: the index builds one segment for all of them.
-                self._index.add_many([(rule.id, rule.code) for rule in compiled if rule.code])
-            except Exception:
-                # A form this build cannot read (another version, damaged):
-                # in smaller batches, and rule by rule within a failing one,
-                # each rule falling back to its text.
-                for start in range(0, len(compiled), _LOAD_BATCH):
-                    self._add_batch(compiled[start : start + _LOAD_BATCH])
+            self._add_compiled(compiled)
             for rule in fresh:
                 if rule.code is None:
                     self._add(rule.id, rule.stream_id, rule.value, rule.tag, None)
             self._position = position
             logger.info(
-                "Indexed %d new rules: %d from their compiled forms, %d parsed from text",
+                "Indexed %d new rules: %d stored with compiled forms, %d parsed from text",
                 len(fresh),
                 len(compiled),
                 len(fresh) - len(compiled),
             )
 
-    def _add_batch(self, rules: Sequence[StoredRule]) -> None:
+    def _add_compiled(self, rules: Sequence[StoredRule]) -> None:
+        # All at once, so the index builds one segment for them. A form this
+        # build cannot read (another version, damaged) fails the call: then in
+        # batches of _LOAD_BATCH, and rule by rule within a failing batch, each
+        # rule falling back to its text.
         try:
             self._index.add_many([(rule.id, rule.code) for rule in rules if rule.code])
         except Exception:
-            for rule in rules:
-                self._add(rule.id, rule.stream_id, rule.value, rule.tag, rule.code)
+            if len(rules) > _LOAD_BATCH:
+                for start in range(0, len(rules), _LOAD_BATCH):
+                    self._add_compiled(rules[start : start + _LOAD_BATCH])
+            else:
+                for rule in rules:
+                    self._add(rule.id, rule.stream_id, rule.value, rule.tag, rule.code)
 
     def _apply(self, updates: Iterable[RuleUpdate]) -> int:
         applied = 0
