@@ -40,7 +40,6 @@ cdef class Segment:
     cdef list consts
     cdef int32_t *prog_off
     cdef int32_t *prog
-    cdef uint8_t *flags
     cdef Posting *postings
     cdef Py_ssize_t pmask
     cdef PostEntry *post
@@ -53,12 +52,10 @@ cdef class Segment:
         self.postings = NULL
         self.post = NULL
         self.unindexed = NULL
-        self.flags = NULL
 
     def __dealloc__(self):
         PyMem_Free(self.prog_off)
         PyMem_Free(self.prog)
-        PyMem_Free(self.flags)
         PyMem_Free(self.postings)
         PyMem_Free(self.post)
         PyMem_Free(self.unindexed)
@@ -105,7 +102,6 @@ cdef Segment build_segment(list recs, const uint8_t *pid_family):
             unindexed += 1
     seg.prog_off = <int32_t *>_alloc((n + 1) * sizeof(int32_t))
     seg.prog = <int32_t *>_alloc(words * sizeof(int32_t))
-    seg.flags = <uint8_t *>_alloc(n)
     seg.unindexed = <int32_t *>_alloc(unindexed * sizeof(int32_t))
     capacity = 16
     while capacity < keys * 2:
@@ -116,7 +112,7 @@ cdef Segment build_segment(list recs, const uint8_t *pid_family):
     for i in range(capacity):
         seg.postings[i].pid = -1
         seg.postings[i].count = 0
-    # Programs, flags, and the count of slots under each pid.
+    # Programs, and the count of slots under each pid.
     words = 0
     seg.families = 0
     for slot in range(n):
@@ -126,7 +122,6 @@ cdef Segment build_segment(list recs, const uint8_t *pid_family):
         k = PyBytes_GET_SIZE(rec.prog) // 4
         memcpy(seg.prog + words, PyBytes_AS_STRING(rec.prog), k * sizeof(int32_t))
         words += k
-        seg.flags[slot] = rec.flags
         nk = PyBytes_GET_SIZE(rec.keys) // 4
         if nk == 0:
             seg.unindexed[seg.n_unindexed] = <int32_t>slot
