@@ -56,6 +56,39 @@ async def serve_filter(
     With ``metrics_port`` the node serves ``/metrics``, ``/healthz`` and
     ``/readyz`` on ``metrics_host``:``metrics_port`` while it runs.
     """
+    # The handlers go in first: a SIGTERM while the node is still connecting
+    # must stop it cleanly too, not kill the process with the default action.
+    loop = asyncio.get_running_loop()
+    stop_asked = asyncio.Event()
+    nodes: list[FilterNode] = []
+
+    def ask_stop() -> None:
+        stop_asked.set()
+        for started in nodes:
+            started.stop()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, ask_stop)
+    log.info("Filter node side %s stack %s starting", config.side, config.stack)
+    try:
+        await _serve_filter(
+            settings, config, bootstrap, sides, metrics_port, metrics_host, nodes, stop_asked
+        )
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+
+
+async def _serve_filter(
+    settings: Settings,
+    config: FilterConfig,
+    bootstrap: str,
+    sides: SideRegistry | None,
+    metrics_port: int | None,
+    metrics_host: str,
+    nodes: list[FilterNode],
+    stop_asked: asyncio.Event,
+) -> None:
     broker = KafkaBroker(bootstrap)
     await broker.start()
     store = open_store(settings.database_url)
@@ -66,20 +99,16 @@ async def serve_filter(
         try:
             metrics = Metrics(process=True) if metrics_port is not None else None
             node = FilterNode(config, store, broker, rule_signal, metrics)
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(signum, node.stop)
+            nodes.append(node)
+            if stop_asked.is_set():
+                node.stop()
             name = node_id()
-            try:
-                async with contextlib.AsyncExitStack() as ops:
-                    if metrics is not None and metrics_port is not None:
-                        checks = node_checks(store, broker, rule_signal)
-                        server = ops_server(metrics_port, metrics, checks, host=metrics_host)
-                        await ops.enter_async_context(server)
-                    await _run_node(node, config.side, name, sides)
-            finally:
-                for signum in (signal.SIGTERM, signal.SIGINT):
-                    loop.remove_signal_handler(signum)
+            async with contextlib.AsyncExitStack() as ops:
+                if metrics is not None and metrics_port is not None:
+                    checks = node_checks(store, broker, rule_signal)
+                    server = ops_server(metrics_port, metrics, checks, host=metrics_host)
+                    await ops.enter_async_context(server)
+                await _run_node(node, config.side, name, sides)
         finally:
             await rule_signal.stop()
     finally:

@@ -225,3 +225,30 @@ async def test_a_node_killed_mid_stream_loses_no_match(broker: Broker, tmp_path:
     }
     print(f"matches when killed: {killed_at}; duplicates after the restart: {duplicates}")
     await store.close()
+
+
+async def test_a_node_asked_to_stop_while_it_starts_exits_cleanly(
+    broker: Broker, tmp_path: Path
+) -> None:
+    # SIGTERM as soon as the node says it is starting: it is then connecting
+    # to the broker and the store, and must still stop as asked.
+    database = tmp_path / "rules.db"
+    store = SQLiteRuleStore(database)
+    deployment = await deploy(store)
+    node = _start_node(deployment.config("A", "main"), broker.bootstrap_servers, database)
+    assert node.stderr is not None
+    seen: list[bytes] = []
+    try:
+        while not any(b"stack main starting" in line for line in seen):
+            line = await asyncio.to_thread(node.stderr.readline)
+            assert line, b"".join(seen).decode()[-3000:]
+            seen.append(line)
+        node.send_signal(signal.SIGTERM)
+        rest = await asyncio.to_thread(node.stderr.read)
+        code = await asyncio.to_thread(node.wait, 30)
+    finally:
+        if node.poll() is None:
+            node.kill()
+    log = (b"".join(seen) + rest).decode()
+    assert code == 0, log[-3000:]
+    await store.close()
