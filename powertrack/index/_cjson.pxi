@@ -1,13 +1,14 @@
 # Included by _cindex.pyx: a v1.1 status's JSON straight to a Doc.
 #
 # The compiled twin of powertrack.tweets.v11 for the well-formed case: the
-# message is decoded by msgspec into the typed structs of tweets.v11_wire
-# (only the fields matching reads), then read here as v11.py reads the same
-# fields. Anything out of the ordinary (a field of another type, a status
-# without user, flattened entities, a legacy geo point, ids that are not
-# decimal, a nested retweet inside a retweet) returns None, and the caller
-# takes the general way (Tweet.from_json, then doc_of_tweet). Tests hold both
-# ways to the same Doc on every tweet of the corpus and on damaged ones.
+# status is scanned once (_cscan.pxi) into the typed holders below, only the
+# members matching reads are built, and they are read here as v11.py reads
+# the same fields. Anything out of the ordinary (JSON the scanner refuses, a
+# field of another type, a status without user, flattened entities, a legacy
+# geo point, ids that are not decimal, a nested retweet inside a retweet)
+# returns None, and the caller takes the general way (Tweet.from_json, then
+# doc_of_tweet). Tests hold both ways to the same Doc on every tweet of the
+# corpus and on damaged ones.
 
 import math
 
@@ -16,11 +17,11 @@ from orjson import loads as orjson_loads
 
 from powertrack.tweets import v11 as _v11
 from powertrack.tweets.entities import extract_entities as _extract_entities
-from powertrack.tweets.v11_wire import DECODER as _V11_DECODER
 
 _DECODE_ERRORS = (msgspec.ValidationError, msgspec.DecodeError)
 _UNSET = msgspec.UNSET
 _VIDEO_TYPES = frozenset(("video", "animated_gif"))
+_client_names = _v11._client_names
 
 
 cdef inline bint _is_decimal(object text):
@@ -43,6 +44,456 @@ cdef object _decimal_id(object text, object number):
     return False
 
 
+# --- the v1.1 status, scanned ------------------------------------------------
+#
+# What v11.py reads of a status, read in one pass over its bytes with the
+# scanner of _cscan.pxi into the holders below; every other member is
+# skipped (and validated). Types are strict: a string where a string is
+# read, an integer (at most 18 digits) where an id or a count is, a list of
+# objects where entities are; anything else is refused and the general way
+# reads the message. A key given twice keeps its last value, as in orjson.
+
+@cython.final
+@cython.no_gc
+cdef class _WEntities:
+    # Each list is None when absent or null.
+    cdef list hashtags   # str
+    cdef list symbols    # str
+    cdef list mentions   # (screen_name, id_str, id), each str, str, int or None
+    cdef list urls       # (url, expanded_url), each str or None
+    cdef list media      # (type, url, expanded_url), each str or None
+
+
+@cython.final
+@cython.no_gc
+cdef class _WExtended:
+    cdef object full_text
+    cdef _WEntities entities
+    cdef list xmedia      # extended_entities.media, None when absent or null
+
+
+@cython.final
+@cython.no_gc
+cdef class _WUser:
+    cdef object id_str, id, screen_name, name, description, location, verified
+    cdef object followers_count, friends_count, statuses_count, listed_count
+
+
+@cython.final
+@cython.no_gc
+cdef class _WStatus:
+    cdef object id_str, id, text, full_text
+    cdef _WExtended extended_tweet
+    cdef _WEntities entities
+    cdef list xmedia          # extended_entities.media, None when absent or null
+    cdef bint flat_entities   # hashtags, user_mentions, urls or symbols at the top level
+    cdef _WUser user
+    cdef object lang, is_quote_status
+    cdef _WStatus retweeted_status, quoted_status
+    cdef object in_reply_to_status_id_str, in_reply_to_status_id
+    cdef object in_reply_to_user_id_str, in_reply_to_user_id, in_reply_to_screen_name
+    cdef object source
+    cdef object place         # the bytes of a place that is not null, or None
+    cdef bint has_point
+    cdef double lon, lat
+    cdef bint geo             # geo present and not null
+    cdef object followers_scope   # scopes.followers: True, False or None
+
+
+cdef object _texts(Cur* c):
+    # [{"text": str}, ...] (hashtags, symbols): a list of str, None, or _BAIL.
+    cdef const unsigned char* key
+    cdef Py_ssize_t size
+    cdef int r, m
+    cdef list out = []
+    if is_null(c):
+        return None
+    r = arr_open(c)
+    while r == 1:
+        text = None
+        m = obj_open(c)
+        while m == 1:
+            if not read_key(c, &key, &size):
+                return _BAIL
+            if key_is(key, size, "text", 4):
+                text = read_str(c)
+            elif not skip_value(c):
+                return _BAIL
+            m = obj_next(c)
+        if m != 2 or text is None or text is _BAIL:
+            return _BAIL
+        out.append(text)
+        r = arr_next(c)
+    return out if r == 2 else _BAIL
+
+
+cdef object _items(Cur* c, int kind):
+    # A list of entity objects as tuples of their fields: kind 0 mentions
+    # (screen_name, id_str, id), 1 urls (url, expanded_url), 2 media (type,
+    # url, expanded_url). None when null, _BAIL for anything else.
+    cdef const unsigned char* key
+    cdef Py_ssize_t size
+    cdef int r, m
+    cdef list out = []
+    if is_null(c):
+        return None
+    r = arr_open(c)
+    while r == 1:
+        a = b = d = None
+        m = obj_open(c)
+        while m == 1:
+            if not read_key(c, &key, &size):
+                return _BAIL
+            if kind == 0 and key_is(key, size, "screen_name", 11):
+                a = read_str(c)
+                if a is _BAIL:
+                    return _BAIL
+            elif kind == 0 and key_is(key, size, "id_str", 6):
+                b = read_str(c)
+                if b is _BAIL:
+                    return _BAIL
+            elif kind == 0 and key_is(key, size, "id", 2):
+                d = read_int(c)
+                if d is _BAIL:
+                    return _BAIL
+            elif kind != 0 and key_is(key, size, "url", 3):
+                b = read_str(c)
+                if b is _BAIL:
+                    return _BAIL
+            elif kind != 0 and key_is(key, size, "expanded_url", 12):
+                d = read_str(c)
+                if d is _BAIL:
+                    return _BAIL
+            elif kind == 2 and key_is(key, size, "type", 4):
+                a = read_str(c)
+                if a is _BAIL:
+                    return _BAIL
+            elif not skip_value(c):
+                return _BAIL
+            m = obj_next(c)
+        if m != 2:
+            return _BAIL
+        if kind == 0:
+            out.append((a, b, d))
+        elif kind == 1:
+            out.append((b, d))
+        else:
+            out.append((a, b, d))
+        r = arr_next(c)
+    return out if r == 2 else _BAIL
+
+
+cdef object _entities(Cur* c):
+    cdef const unsigned char* key
+    cdef Py_ssize_t size
+    cdef int m
+    cdef _WEntities ents
+    if is_null(c):
+        return None
+    ents = _WEntities.__new__(_WEntities)
+    m = obj_open(c)
+    while m == 1:
+        if not read_key(c, &key, &size):
+            return _BAIL
+        if key_is(key, size, "hashtags", 8):
+            value = _texts(c)
+            if value is _BAIL:
+                return _BAIL
+            ents.hashtags = value
+        elif key_is(key, size, "symbols", 7):
+            value = _texts(c)
+            if value is _BAIL:
+                return _BAIL
+            ents.symbols = value
+        elif key_is(key, size, "user_mentions", 13):
+            value = _items(c, 0)
+            if value is _BAIL:
+                return _BAIL
+            ents.mentions = value
+        elif key_is(key, size, "urls", 4):
+            value = _items(c, 1)
+            if value is _BAIL:
+                return _BAIL
+            ents.urls = value
+        elif key_is(key, size, "media", 5):
+            value = _items(c, 2)
+            if value is _BAIL:
+                return _BAIL
+            ents.media = value
+        elif not skip_value(c):
+            return _BAIL
+        m = obj_next(c)
+    return ents if m == 2 else _BAIL
+
+
+cdef object _xmedia(Cur* c):
+    # extended_entities: a 1-tuple of its media list (or None), None for null, or _BAIL.
+    cdef const unsigned char* key
+    cdef Py_ssize_t size
+    cdef int m
+    if is_null(c):
+        return None
+    media = None
+    m = obj_open(c)
+    while m == 1:
+        if not read_key(c, &key, &size):
+            return _BAIL
+        if key_is(key, size, "media", 5):
+            media = _items(c, 2)
+            if media is _BAIL:
+                return _BAIL
+        elif not skip_value(c):
+            return _BAIL
+        m = obj_next(c)
+    return (media,) if m == 2 else _BAIL
+
+
+cdef object _extended(Cur* c):
+    cdef const unsigned char* key
+    cdef Py_ssize_t size
+    cdef int m
+    cdef _WExtended ext
+    if is_null(c):
+        return None
+    ext = _WExtended.__new__(_WExtended)
+    m = obj_open(c)
+    while m == 1:
+        if not read_key(c, &key, &size):
+            return _BAIL
+        if key_is(key, size, "full_text", 9):
+            value = read_str(c)
+            if value is _BAIL:
+                return _BAIL
+            ext.full_text = value
+        elif key_is(key, size, "entities", 8):
+            value = _entities(c)
+            if value is _BAIL:
+                return _BAIL
+            ext.entities = value
+        elif key_is(key, size, "extended_entities", 17):
+            value = _xmedia(c)
+            if value is _BAIL:
+                return _BAIL
+            ext.xmedia = None if value is None else (<tuple>value)[0]
+        elif not skip_value(c):
+            return _BAIL
+        m = obj_next(c)
+    return ext if m == 2 else _BAIL
+
+
+cdef object _user(Cur* c):
+    cdef const unsigned char* key
+    cdef Py_ssize_t size
+    cdef int m
+    cdef _WUser user
+    if is_null(c):
+        return None
+    user = _WUser.__new__(_WUser)
+    m = obj_open(c)
+    while m == 1:
+        if not read_key(c, &key, &size):
+            return _BAIL
+        value = 0   # not read
+        if key_is(key, size, "id_str", 6):
+            value = user.id_str = read_str(c)
+        elif key_is(key, size, "id", 2):
+            value = user.id = read_int(c)
+        elif key_is(key, size, "screen_name", 11):
+            value = user.screen_name = read_str(c)
+        elif key_is(key, size, "name", 4):
+            value = user.name = read_str(c)
+        elif key_is(key, size, "description", 11):
+            value = user.description = read_str(c)
+        elif key_is(key, size, "location", 8):
+            value = user.location = read_str(c)
+        elif key_is(key, size, "verified", 8):
+            value = user.verified = read_bool(c)
+        elif key_is(key, size, "followers_count", 15):
+            value = user.followers_count = read_int(c)
+        elif key_is(key, size, "friends_count", 13):
+            value = user.friends_count = read_int(c)
+        elif key_is(key, size, "statuses_count", 14):
+            value = user.statuses_count = read_int(c)
+        elif key_is(key, size, "listed_count", 12):
+            value = user.listed_count = read_int(c)
+        elif not skip_value(c):
+            return _BAIL
+        if value is _BAIL:
+            return _BAIL
+        m = obj_next(c)
+    return user if m == 2 else _BAIL
+
+
+cdef int _point(Cur* c, _WStatus st) except -1:
+    # coordinates: null, or an object whose "coordinates" are two numbers.
+    cdef const unsigned char* key
+    cdef Py_ssize_t size
+    cdef int m, r
+    cdef bint found = False
+    cdef double lon, lat
+    st.has_point = False
+    if is_null(c):
+        return 1
+    m = obj_open(c)
+    while m == 1:
+        if not read_key(c, &key, &size):
+            return 0
+        if key_is(key, size, "coordinates", 11):
+            if arr_open(c) != 1 or not read_double(c, &lon) or arr_next(c) != 1:
+                return 0
+            if not read_double(c, &lat) or arr_next(c) != 2:
+                return 0
+            found = True
+        elif not skip_value(c):
+            return 0
+        m = obj_next(c)
+    if m != 2 or not found:
+        return 0
+    st.has_point = True
+    st.lon = lon
+    st.lat = lat
+    return 1
+
+
+cdef int _scopes(Cur* c, _WStatus st) except -1:
+    cdef const unsigned char* key
+    cdef Py_ssize_t size
+    cdef int m
+    st.followers_scope = None
+    if is_null(c):
+        return 1
+    m = obj_open(c)
+    while m == 1:
+        if not read_key(c, &key, &size):
+            return 0
+        if key_is(key, size, "followers", 9):
+            value = read_bool(c)
+            if value is _BAIL:
+                return 0
+            st.followers_scope = value
+        elif not skip_value(c):
+            return 0
+        m = obj_next(c)
+    return m == 2
+
+
+cdef object _status(Cur* c):
+    # A status object (also a retweeted or quoted one), None for null, or _BAIL.
+    cdef const unsigned char* key
+    cdef const unsigned char* start
+    cdef Py_ssize_t size
+    cdef int m
+    cdef _WStatus st
+    if is_null(c):
+        return None
+    st = _WStatus.__new__(_WStatus)
+    m = obj_open(c)
+    while m == 1:
+        if not read_key(c, &key, &size):
+            return _BAIL
+        value = 0   # not read
+        if size < 2:
+            if not skip_value(c):
+                return _BAIL
+        elif key_is(key, size, "id_str", 6):
+            value = st.id_str = read_str(c)
+        elif key_is(key, size, "id", 2):
+            value = st.id = read_int(c)
+        elif key_is(key, size, "text", 4):
+            value = st.text = read_str(c)
+        elif key_is(key, size, "full_text", 9):
+            value = st.full_text = read_str(c)
+        elif key_is(key, size, "user", 4):
+            value = _user(c)
+            if value is not _BAIL:
+                st.user = value
+        elif key_is(key, size, "entities", 8):
+            value = _entities(c)
+            if value is not _BAIL:
+                st.entities = value
+        elif key_is(key, size, "extended_entities", 17):
+            value = _xmedia(c)
+            if value is not _BAIL:
+                st.xmedia = None if value is None else (<tuple>value)[0]
+        elif key_is(key, size, "extended_tweet", 14):
+            value = _extended(c)
+            if value is not _BAIL:
+                st.extended_tweet = value
+        elif key_is(key, size, "retweeted_status", 16):
+            value = _status(c)
+            if value is not _BAIL:
+                st.retweeted_status = value
+        elif key_is(key, size, "quoted_status", 13):
+            value = _status(c)
+            if value is not _BAIL:
+                st.quoted_status = value
+        elif key_is(key, size, "lang", 4):
+            value = st.lang = read_str(c)
+        elif key_is(key, size, "is_quote_status", 15):
+            value = st.is_quote_status = read_bool(c)
+        elif key_is(key, size, "in_reply_to_status_id_str", 25):
+            value = st.in_reply_to_status_id_str = read_str(c)
+        elif key_is(key, size, "in_reply_to_status_id", 21):
+            value = st.in_reply_to_status_id = read_int(c)
+        elif key_is(key, size, "in_reply_to_user_id_str", 23):
+            value = st.in_reply_to_user_id_str = read_str(c)
+        elif key_is(key, size, "in_reply_to_user_id", 19):
+            value = st.in_reply_to_user_id = read_int(c)
+        elif key_is(key, size, "in_reply_to_screen_name", 23):
+            value = st.in_reply_to_screen_name = read_str(c)
+        elif key_is(key, size, "source", 6):
+            value = st.source = read_str(c)
+        elif key_is(key, size, "place", 5):
+            if is_null(c):
+                st.place = None
+            else:
+                start = c.p
+                if not skip_value(c):
+                    return _BAIL
+                st.place = PyBytes_FromStringAndSize(<const char*>start, c.p - start)
+        elif key_is(key, size, "geo", 3):
+            st.geo = not is_null(c)
+            if st.geo and not skip_value(c):
+                return _BAIL
+        elif key_is(key, size, "coordinates", 11):
+            if not _point(c, st):
+                return _BAIL
+        elif key_is(key, size, "scopes", 6):
+            if not _scopes(c, st):
+                return _BAIL
+        elif (
+            key_is(key, size, "hashtags", 8)
+            or key_is(key, size, "user_mentions", 13)
+            or key_is(key, size, "urls", 4)
+            or key_is(key, size, "symbols", 7)
+        ):
+            st.flat_entities = True
+            if not skip_value(c):
+                return _BAIL
+        elif not skip_value(c):
+            return _BAIL
+        if value is _BAIL:
+            return _BAIL
+        m = obj_next(c)
+    return st if m == 2 else _BAIL
+
+
+cdef object _scan_v11(bytes raw):
+    # The top-level status of a message, or None when the scanner refuses it.
+    cdef Cur c
+    c.p = <const unsigned char*>PyBytes_AS_STRING(raw)
+    c.end = c.p + PyBytes_GET_SIZE(raw)
+    c.depth = 0
+    ws(&c)
+    if c.p >= c.end or c.p[0] != 123:
+        return None
+    st = _status(&c)
+    if st is _BAIL or st is None:
+        return None
+    ws(&c)
+    return st if c.p == c.end else None
+
+
 cdef class _Body:
     # One status's own text and entities, as v11._tweet reads them.
     cdef str text
@@ -54,16 +505,18 @@ cdef class _Body:
     cdef object reply_to  # str or None
 
 
-cdef _Body _body(object st):
+cdef _Body _body(_WStatus st):
     """The body of a status, or None when the general way must read it."""
     cdef _Body body = _Body.__new__(_Body)
-    ext = st.extended_tweet
+    cdef _WExtended ext = st.extended_tweet
+    cdef _WEntities ents
+    cdef list xmedia
     if ext is None:
         text = st.full_text
         if text is None:
             text = st.text
         ents = st.entities
-        xents = st.extended_entities
+        xmedia = st.xmedia
     else:
         text = ext.full_text
         if text is None:
@@ -71,20 +524,15 @@ cdef _Body _body(object st):
             if text is None:
                 text = st.text
         ents = ext.entities
-        xents = ext.extended_entities
+        xmedia = ext.xmedia
         if ents is None:
             ents = st.entities
-            xents = st.extended_entities
+            xmedia = st.xmedia
     if text is None:
         return None
     body.text = text
     if ents is None:
-        if (
-            st.hashtags is not _UNSET
-            or st.user_mentions is not _UNSET
-            or st.urls is not _UNSET
-            or st.symbols is not _UNSET
-        ):
+        if st.flat_entities:
             return None
         found = _extract_entities(text)
         body.hashtags = list(found.hashtags)
@@ -93,30 +541,25 @@ cdef _Body _body(object st):
         body.urls = [(u.url, u.expanded_url) for u in found.urls]
         body.media = []
     else:
-        items = ents.hashtags
-        body.hashtags = [item.text for item in items] if items else []
-        items = ents.symbols
-        body.symbols = [item.text for item in items] if items else []
+        body.hashtags = list(ents.hashtags) if ents.hashtags else []
+        body.symbols = list(ents.symbols) if ents.symbols else []
         body.mentions = []
-        items = ents.user_mentions
-        if items:
-            for item in items:
-                user_id = _decimal_id(item.id_str, item.id) if item.id_str is None else item.id_str
+        if ents.mentions:
+            for screen_name, id_str, number in ents.mentions:
+                user_id = _decimal_id(id_str, number) if id_str is None else id_str
                 if user_id is False:
                     return None
-                body.mentions.append((item.screen_name or "", user_id or ""))
+                body.mentions.append((screen_name or "", user_id or ""))
         body.urls = []
-        items = ents.urls
-        if items:
-            for item in items:
-                url = item.url or ""
-                expanded = item.expanded_url
+        if ents.urls:
+            for url, expanded in ents.urls:
+                url = url or ""
                 body.urls.append((url, url if expanded is None else expanded))
-        items = xents.media if xents is not None else None
+        items = xmedia
         if items is None:
             items = ents.media
         body.media = (
-            [(item.type, item.url or "", item.expanded_url or "") for item in items] if items else []
+            [(kind, url or "", expanded or "") for kind, url, expanded in items] if items else []
         )
     reply_to = _decimal_id(st.in_reply_to_status_id_str, st.in_reply_to_status_id)
     if reply_to is False:
@@ -169,7 +612,7 @@ cdef list _merge_mentions(list first, list second):
     return list(merged.values())
 
 
-cdef int _fill_author(Doc doc, object user) except -1:
+cdef int _fill_author(Doc doc, _WUser user) except -1:
     # v11._user on the well-formed case; returns 0 when the general way must read it.
     user_id = _decimal_id(user.id_str, user.id)
     if user_id is None or user_id is False:
@@ -212,10 +655,13 @@ cdef Doc doc_of_v11_json(object raw):
     """The Doc of a v1.1 status's JSON, or None when it is not the well-formed case."""
     cdef Doc doc
     cdef _Body body, original_body, quoted_body = None
-    try:
-        st = _V11_DECODER.decode(raw)
-    except _DECODE_ERRORS:
+    cdef _WStatus st, original, inner, quoted
+    if not isinstance(raw, bytes):
         return None
+    scanned = _scan_v11(<bytes>raw)
+    if scanned is None:
+        return None
+    st = scanned
     if st.user is None:
         return None
     tweet_id = st.id_str
@@ -292,22 +738,17 @@ cdef Doc doc_of_v11_json(object raw):
     doc.conversation_id = None
     source = st.source
     if source is not None:
-        name = _v11._client_names.get(source)
+        name = _client_names.get(source)
         source = _v11._client_name(source, "", []) if name is None else name
     doc.source = source or ""
-    if _present(st.place):
+    if st.place is not None:
         return None if _fill_place(doc, st.place) == 0 else _finish(doc, st)
     return _finish(doc, st)
 
 
-cdef inline bint _present(object raw):
-    # A Raw field: absent when unset or JSON null.
-    return raw is not _UNSET and bytes(memoryview(raw)) != b"null"
-
-
-cdef int _fill_place(Doc doc, object raw) except -1:
+cdef int _fill_place(Doc doc, bytes raw) except -1:
     ignored = []
-    place = _v11._place(orjson_loads(memoryview(raw)), "place", ignored)
+    place = _v11._place(orjson_loads(raw), "place", ignored)
     if ignored or place is None:
         return 0
     doc.has_place = True
@@ -320,18 +761,17 @@ cdef int _fill_place(Doc doc, object raw) except -1:
     return 1
 
 
-cdef Doc _finish(Doc doc, object st):
-    point = st.coordinates
-    if point is not None:
-        lon, lat = point.coordinates
+cdef Doc _finish(Doc doc, _WStatus st):
+    cdef double lon, lat
+    if st.has_point:
+        lon = st.lon
+        lat = st.lat
         if not (math.isfinite(lon) and math.isfinite(lat) and -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
             return None
         doc.has_point = True
         doc.lon = lon
         doc.lat = lat
-    elif _present(st.geo):
+    elif st.geo:
         return None
-    scopes = st.scopes
-    doc.nullcast = scopes is not None and scopes.followers is False
+    doc.nullcast = st.followers_scope is False
     return doc
-

@@ -1,7 +1,7 @@
 """The fields of a v2 filtered-stream message that matching reads, as msgspec structs.
 
-The twin of :mod:`powertrack.tweets.v11_wire` for ``{"data": ..., "includes": ...}``
-messages: msgspec skips every other field (context annotations, metrics of
+For ``{"data": ..., "includes": ...}`` messages (a v1.1 status is scanned by
+the compiled index's own JSON reader, ``index/_cscan.pxi``): msgspec skips every other field (context annotations, metrics of
 the tweet, edit history) without building it. Any field of an unexpected
 type makes the decode fail, and the message then goes the general way
 (``Tweet.from_json``), which reads every message :mod:`powertrack.tweets.v2`

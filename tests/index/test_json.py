@@ -1,7 +1,8 @@
 """The compiled index's fast JSON reader gives the Doc the general way gives.
 
-``match_json`` reads a v1.1 status or a v2 filtered-stream message with typed
-msgspec structs straight into a ``Doc``; whatever it does not handle it leaves
+``match_json`` reads a v1.1 status with its own JSON scanner and a v2
+filtered-stream message with typed msgspec structs straight into a ``Doc``;
+whatever it does not handle it leaves
 to ``Tweet.from_json`` and ``doc_of_tweet``. Here both ways must agree on
 every tweet of the corpus, v1.1 and v2, and on damaged variants of them, and
 the fast way must take the common case.
@@ -10,6 +11,7 @@ the fast way must take the common case.
 from __future__ import annotations
 
 import copy
+import json
 import random
 from typing import Any
 
@@ -328,6 +330,103 @@ def test_v11_edge_cases_read_alike(raw: bytes) -> None:
     fast = cindex.doc_of_json(raw)
     if fast is not None:
         assert _state(fast) == _general(raw)
+
+
+_STATUS = b'"id_str":"1","user":{"id_str":"2","screen_name":"Ann"}'
+
+
+def _status(extra: bytes) -> bytes:
+    return b"{" + _STATUS + b"," + extra + b"}"
+
+
+@pytest.mark.parametrize(
+    ("raw", "way"),
+    [
+        # Escapes as Twitter writes them, and UTF-8 as it is: read the fast
+        # way, to the same text.
+        (_status(rb'"text":"a\/b \"q\" \\ \n\t\r\b\f end"'), _FAST),
+        (_status(rb'"text":"caf\u00e9 \u20ac \ud83d\ude00 \u0000"'), _FAST),
+        (_status(rb'"text":"\u00E9\u00e9","source":"<a href=\"x\">\u00e9</a>"'), _FAST),
+        (_status('"text":"caf\u00e9 \U0001f600 \u0633\u0644\u0627\u0645"'.encode()), _FAST),
+        # Whitespace anywhere JSON allows it.
+        (b' \n{ "id_str" : "1" ,\t"text":"t", "user" : { "id_str":"2" } }\r\n ', _FAST),
+        # Ids and counts of 19 digits are integers; 20 digits are left to the general way.
+        (_status(b'"text":"t","in_reply_to_status_id":1582427679847895041'), _FAST),
+        (_status(b'"text":"t","in_reply_to_status_id":18446744073709551615'), _GENERAL),
+        # A long float or a big exponent in a member nobody reads.
+        (_status(b'"text":"t","random":0.0009388446238663972,"e":-1.5E+10'), _FAST),
+        # A key written with an escape is left to the general way, which reads it as "text".
+        (b'{"id_str":"1","te\\u0078t":"t","user":{"id_str":"2"}}', _GENERAL),
+        # Deep nesting in a member nobody reads.
+        (_status(b'"text":"t","deep":' + b"[" * 80 + b"]" * 80), _GENERAL),
+        # Not JSON, or not JSON orjson takes: both ways refuse it.
+        (_status(b'"text":"a \xff b"'), _GENERAL),
+        (_status(b'"text":"t","x":"\xed\xa0\x80"'), _GENERAL),
+        (_status(b'"text":"t","x":"\xc0\xaf"'), _GENERAL),
+        (_status(b'"text":"t","x":"\xf4\x90\x80\x80"'), _GENERAL),
+        (_status(rb'"text":"t","x":"\ud800"'), _GENERAL),
+        (_status(rb'"text":"t","x":"\udc00\ud800"'), _GENERAL),
+        (_status(rb'"text":"t","x":"\u12g4"'), _GENERAL),
+        (_status(rb'"text":"t","x":"\a"'), _GENERAL),
+        (_status(b'"text":"t","x":"tab\there"'), _GENERAL),  # a control character
+        (_status(b'"text":"t","x":1e400'), _GENERAL),
+        (_status(b'"text":"t","x":01'), _GENERAL),
+        (_status(b'"text":"t","x":1.'), _GENERAL),
+        (_status(b'"text":"t","x":-'), _GENERAL),
+        (_status(b'"text":"t","x":NaN'), _GENERAL),
+        (_status(b'"text":"t","x":[1,]'), _GENERAL),
+        (_status(b'"text":"t","x":{"a":1,}'), _GENERAL),
+        (_status(b'"text":"t","x":tru'), _GENERAL),
+        (_status(b'"text":"t"') + b"x", _GENERAL),
+        (_status(b'"text":"t"') + b"{}", _GENERAL),
+        (b"\xef\xbb\xbf" + _status(b'"text":"t"'), _GENERAL),
+        (_status(b'"text":"t"')[:-1], _GENERAL),
+        (_status(b'"text":"t",'), _GENERAL),
+    ],
+)
+def test_v11_scanner_cases_read_alike(raw: bytes, way: bool) -> None:
+    fast = cindex.doc_of_json(raw)
+    assert (fast is not None) == way, raw
+    if fast is not None:
+        assert _state(fast) == _general(raw)
+
+
+def test_escaped_tweets_read_alike_the_fast_way() -> None:
+    # Twitter's own JSON escapes every non-ASCII character and the slash.
+    lines = corpus.lines(corpus.V11)[::3]
+    fast = 0
+    for line in lines:
+        escaped = json.dumps(json.loads(line), ensure_ascii=True).replace("/", "\\/")
+        fast += _check(escaped.encode())
+    assert fast >= 0.95 * len(lines), (fast, len(lines))
+
+
+def test_byte_damaged_tweets_read_alike() -> None:
+    # Bytes flipped, inserted, deleted or cut anywhere: the fast way reads what
+    # the general way reads, the same, and refuses what it refuses.
+    chance = random.Random(11)
+    lines = chance.sample(corpus.lines(corpus.V11), 400)
+    alphabet = b'"\\{}[],:0123456789-+.eE \n\tuntrfalsx\x00\x1f\x7f\x80\xbf\xc3\xe2\xed\xf0\xff'
+    refused = 0
+    for _ in range(6000):
+        data = bytearray(chance.choice(lines))
+        for _ in range(chance.randint(1, 3)):
+            at = chance.randrange(len(data))
+            action = chance.random()
+            if action < 0.4:
+                data[at] = chance.choice(alphabet)
+            elif action < 0.7:
+                data.insert(at, chance.choice(alphabet))
+            elif action < 0.95:
+                del data[at]
+            else:
+                del data[at:]
+                break
+        raw = bytes(data)
+        if cindex.doc_of_json(raw) is None:
+            refused += 1
+        _check(raw)
+    assert 0 < refused < 6000
 
 
 def test_match_json_answers_as_match() -> None:
