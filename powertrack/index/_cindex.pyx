@@ -51,6 +51,7 @@ from powertrack.index._ctext cimport (
 
 import collections
 import threading
+from unicodedata import is_normalized as _is_nfc, normalize as _nfc
 
 from powertrack.index import features as _f
 from powertrack.index.geogrid import box_cells, circle_cells
@@ -61,7 +62,6 @@ from powertrack.rules import semantics as _sem
 from powertrack.rules.parser import parse_rule
 from powertrack.rules.rule import Rule
 from powertrack.rules.sampling import sample_bucket
-from powertrack.text import fold as _fold
 from powertrack.tweets.model import Tweet
 
 cdef extern from "_catomic.h":

@@ -1,4 +1,4 @@
-"""The compiled tokenizer cuts folded text exactly as powertrack.text does."""
+"""The compiled tokenizer and folding treat text exactly as powertrack.text does."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from powertrack.index import _ctext  # not built: an error, never a skip
+from powertrack.index import _cindex, _ctext  # not built: an error, never a skip
 from powertrack.text import fold, tokenize_folded
 from tests.tweets import corpus
 
@@ -40,3 +40,17 @@ def test_tokens_agree_on_the_corpus_texts() -> None:
             if isinstance(text, str):
                 folded = fold(text)
                 assert _ctext.tokens(folded) == tokenize_folded(folded), text
+
+
+@settings(max_examples=2000)
+@given(st.one_of(st.lists(_PIECES, max_size=24).map("".join), st.text(max_size=40)))
+def test_folding_agrees_on_generated_text(text: str) -> None:
+    assert _cindex.fold_text(text) == fold(text)
+
+
+def test_folding_agrees_on_the_corpus_names() -> None:
+    for line in corpus.lines(corpus.V11)[::5]:
+        document = orjson.loads(line)
+        for value in (document.get("text"), (document.get("user") or {}).get("name")):
+            if isinstance(value, str):
+                assert _cindex.fold_text(value) == fold(value), value
