@@ -91,6 +91,8 @@ cdef class Keys:
             text_of(value, &text)
             e = self.table.lookup(family, &text, 0, text.length, hash_span(family, &text, 0, text.length))
             e.posted = 1
+            if family >= F_CONTAINS1 and text.length <= 3:
+                self.table.gram(family, _gram_code(e.chars, text.length)).posted = 1
         return 0
 
     cdef inline double estimate(self, int32_t pid) noexcept:

@@ -404,19 +404,16 @@ cdef class Scratch:
     cdef int _offer_grams(self, int family, str folded, Py_ssize_t start, Py_ssize_t end, int n) except -1:
         cdef Text text
         cdef Py_ssize_t i, k
-        cdef uint64_t h
         cdef uint32_t chars[3]
+        cdef GramEntry *g
         cdef KeyTable table = self.table
         text_of(folded, &text)
         for i in range(start, end - n + 1):
             for k in range(n):
                 chars[k] = char_at(&text, i + k)
-            if not table.gram_maybe(family, _gram_quick(chars, n)):
-                continue
-            h = hash_start(family)
-            for k in range(n):
-                h = hash_step(h, char_at(&text, i + k))
-            self.offer(self.table.lookup(family, &text, i, i + n, h))
+            g = table.gram(family, _gram_code(chars, n))
+            if g != NULL and intset_add(&self.offered, g.pid) and g.posted:
+                array_push(&self.offered_list, g.pid)
         return 0
 
     cdef int _contains(self, int family) except -1:

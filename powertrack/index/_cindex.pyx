@@ -92,11 +92,8 @@ FAMILY_NAMES = (
     *(_f.word_ngram_family(n) for n in (1, 2, 3)),
 )
 assert len(FAMILY_NAMES) == N_FAMILIES
-# The n-gram families come last (F_CONTAINS1 to F_WORD3); each has a small
-# filter of its own in KeyTable: 65,536 bits (8 KB), one a key.
-cdef enum:
-    _GRAM_WORDS = 1024
-cdef int _GRAM_FAMILIES = N_FAMILIES - F_CONTAINS1
+# The n-gram families come last (F_CONTAINS1 to F_WORD3); KeyTable keeps
+# their keys in a small table of their own too.
 _FAMILY_CODES = {name: code for code, name in enumerate(FAMILY_NAMES)}
 _USER_FAMILIES = {"from": F_FROM, "to": F_TO, "retweets_of": F_RT_OF}
 _ID_FAMILIES = {
@@ -205,14 +202,27 @@ cdef inline uint64_t _bloom_bits(uint64_t h) noexcept nogil:
     )
 
 
-cdef inline uint32_t _gram_quick(const uint32_t *chars, Py_ssize_t n) noexcept nogil:
-    # A cheap hash of an n-gram's (n <= 3) code points, 16 bits: it indexes the
-    # n-gram families' small filters, tested before the key's full hash is computed.
-    cdef uint32_t h = <uint32_t>n * 0x27D4EB2DU
+ctypedef struct GramEntry:
+    # An n-gram key (n <= 3) in the n-gram table: its code points packed
+    # exactly into one word (see _gram_code), so a probe compares two words
+    # and reads nothing else.
+    uint64_t code
+    int32_t pid      # -1: empty; written last, with release order
+    uint8_t family
+    uint8_t posted   # as Entry.posted
+
+
+cdef inline uint64_t _gram_code(const uint32_t *chars, Py_ssize_t n) noexcept nogil:
+    # Up to three code points (21 bits each); the family gives n.
+    cdef uint64_t code = 0
     cdef Py_ssize_t k
     for k in range(n):
-        h = (h ^ chars[k]) * 0x9E3779B1U
-    return h >> 16
+        code |= (<uint64_t>chars[k]) << (21 * k)
+    return code
+
+
+cdef inline Py_ssize_t _gram_slot(uint64_t code, int family, Py_ssize_t mask) noexcept nogil:
+    return <Py_ssize_t>(((code ^ (<uint64_t>family << 58)) * <uint64_t>0x9E3779B97F4A7C15ULL) >> 40) & mask
 
 
 @cython.final
@@ -236,23 +246,29 @@ cdef class KeyTable:
     cdef Py_ssize_t count
     cdef uint64_t *bloom
     cdef uint64_t bloom_mask
-    # The n-gram families are looked up at every position of a text, and they
-    # hold few keys: each has a small filter of its own over a cheap hash of
-    # the code points, tested before the full hash is computed, that stays in
-    # the fastest cache. (Full with many keys, it lets everything through to
-    # the shared one: slower, never wrong.)
-    cdef uint64_t *gram_bloom
+    # The n-gram families are looked up at every position of a text, and
+    # they hold few keys, many of them common: their keys are also kept in a
+    # small table of their own (16 bytes a slot, sized to its keys), whose
+    # entries hold the code points themselves, so that a probe stays in the
+    # cache and never reads the arena.
+    cdef GramEntry *grams
+    cdef Py_ssize_t gram_mask
+    cdef Py_ssize_t gram_count
     cdef KeyArena arena
 
-    def __cinit__(self, Py_ssize_t capacity, KeyArena arena):
+    def __cinit__(self, Py_ssize_t capacity, KeyArena arena, Py_ssize_t grams=256):
+        # capacity and grams: powers of two (slots of the two tables).
         cdef Py_ssize_t i
         self.entries = <Entry *>PyMem_Malloc(capacity * sizeof(Entry))
         # Eight bits of filter per slot, so about sixteen per key.
         self.bloom = <uint64_t *>PyMem_Malloc(capacity * sizeof(uint64_t) // 8)
-        self.gram_bloom = <uint64_t *>PyMem_Malloc(_GRAM_FAMILIES * _GRAM_WORDS * sizeof(uint64_t))
-        if self.entries == NULL or self.bloom == NULL or self.gram_bloom == NULL:
+        self.grams = <GramEntry *>PyMem_Malloc(grams * sizeof(GramEntry))
+        if self.entries == NULL or self.bloom == NULL or self.grams == NULL:
             raise MemoryError()
-        memset(self.gram_bloom, 0, _GRAM_FAMILIES * _GRAM_WORDS * sizeof(uint64_t))
+        for i in range(grams):
+            self.grams[i].pid = -1
+        self.gram_mask = grams - 1
+        self.gram_count = 0
         for i in range(capacity):
             self.entries[i].pid = -1
         memset(self.bloom, 0, capacity * sizeof(uint64_t) // 8)
@@ -264,15 +280,23 @@ cdef class KeyTable:
     def __dealloc__(self):
         PyMem_Free(self.entries)
         PyMem_Free(self.bloom)
-        PyMem_Free(self.gram_bloom)
+        PyMem_Free(self.grams)
 
     cdef inline bint maybe(self, uint64_t h) noexcept nogil:
         cdef uint64_t bits = _bloom_bits(h)
         return (self.bloom[(h & self.bloom_mask) >> 6] & bits) == bits
 
-    cdef inline bint gram_maybe(self, int family, uint32_t quick) noexcept nogil:
-        """False when no key of n-gram ``family`` has the quick hash (see :func:`_gram_quick`)."""
-        return (self.gram_bloom[(family - F_CONTAINS1) * _GRAM_WORDS + (quick >> 6)] >> (quick & 63)) & 1
+    cdef inline GramEntry *gram(self, int family, uint64_t code) noexcept nogil:
+        """The n-gram table's entry of the key (see :func:`_gram_code`), or NULL."""
+        cdef Py_ssize_t i = _gram_slot(code, family, self.gram_mask)
+        cdef GramEntry *g
+        while True:
+            g = &self.grams[i]
+            if pt_load_acquire(&g.pid) < 0:
+                return NULL
+            if g.code == code and g.family == family:
+                return g
+            i = (i + 1) & self.gram_mask
 
     cdef inline Entry *lookup(
         self, int family, const Text *text, Py_ssize_t start, Py_ssize_t end, uint64_t h
@@ -304,7 +328,7 @@ cdef class KeyTable:
         return -1 if e == NULL else e.pid
 
     cdef bint full(self) noexcept:
-        return (self.count + 1) * 2 > self.mask + 1
+        return (self.count + 1) * 2 > self.mask + 1 or (self.gram_count + 1) * 2 > self.gram_mask + 1
 
     cdef void _place(self, const Entry *source) noexcept:
         cdef Py_ssize_t i = <Py_ssize_t>(source.hash & <uint64_t>self.mask)
@@ -316,10 +340,21 @@ cdef class KeyTable:
         self.entries[i].posted = source.posted
         self.bloom[(source.hash & self.bloom_mask) >> 6] |= _bloom_bits(source.hash)
         cdef int family = source.length_family & 0xFF
-        cdef uint32_t quick
-        if family >= F_CONTAINS1 and (source.length_family >> 8) <= 3:
-            quick = _gram_quick(source.chars, source.length_family >> 8)
-            self.gram_bloom[(family - F_CONTAINS1) * _GRAM_WORDS + (quick >> 6)] |= (<uint64_t>1) << (quick & 63)
+        cdef Py_ssize_t n = source.length_family >> 8
+        cdef uint64_t code
+        cdef GramEntry *g
+        cdef Py_ssize_t j
+        if family >= F_CONTAINS1 and n <= 3:
+            code = _gram_code(source.chars, n)
+            j = _gram_slot(code, family, self.gram_mask)
+            while self.grams[j].pid >= 0:
+                j = (j + 1) & self.gram_mask
+            g = &self.grams[j]
+            g.code = code
+            g.family = <uint8_t>family
+            g.posted = source.posted
+            pt_store_release(&g.pid, source.pid)
+            self.gram_count += 1
         pt_store_release(&self.entries[i].pid, source.pid)
         self.count += 1
 
@@ -334,7 +369,13 @@ cdef class KeyTable:
         self._place(&entry)
 
     cdef KeyTable grown(self):
-        cdef KeyTable table = KeyTable((self.mask + 1) * 2, self.arena)
+        """A copy with room for more keys: each table that is full has twice the slots."""
+        cdef Py_ssize_t capacity = self.mask + 1, grams = self.gram_mask + 1
+        if (self.count + 1) * 2 > capacity:
+            capacity *= 2
+        if (self.gram_count + 1) * 2 > grams:
+            grams *= 2
+        cdef KeyTable table = KeyTable(capacity, self.arena, grams)
         cdef Py_ssize_t i
         for i in range(self.mask + 1):
             if self.entries[i].pid >= 0:

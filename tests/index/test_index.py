@@ -4,6 +4,7 @@ while matching."""
 from __future__ import annotations
 
 import gzip
+import random
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -126,6 +127,36 @@ def test_index_agrees_with_reference_on_real_tweets(make: Make) -> None:
         index.maintain()
         hits += len(expected)
     assert hits > 300
+
+
+@pytest.mark.parametrize("make", IMPLEMENTATIONS)
+def test_many_substring_rules_agree_with_reference(make: Make) -> None:
+    # Substrings of real texts and links, 1 to 5 characters, word-like or
+    # not, ASCII or not: thousands of n-gram keys, so the compiled index's
+    # n-gram table grows several times while they are added.
+    chance = random.Random(5)
+    tweets = _corpus(700)
+    texts = [tweet.text for tweet in tweets if tweet.text]
+    links = [url.expanded_url for tweet in tweets for url in tweet.urls if url.expanded_url]
+    values: set[tuple[str, str]] = set()
+    while len(values) < 1500:
+        url = chance.random() < 0.2
+        source = chance.choice(links if url else texts)
+        size = chance.randint(1, 5)
+        start = chance.randrange(max(1, len(source) - size))
+        value = source[start : start + size]
+        if value.strip() and '"' not in value and "\\" not in value:
+            values.add(("url_contains" if url else "contains", value))
+    rules = [parse_rule(f'{op}:"{value}"') for op, value in sorted(values)]
+    index: Matcher[int] = make()
+    for number, rule in enumerate(rules):
+        index.add(number, rule)
+    hits = 0
+    for tweet in tweets[:400]:
+        expected = {number for number, rule in enumerate(rules) if rule.matches(tweet)}
+        assert set(index.match(tweet)) == expected, tweet.id
+        hits += len(expected)
+    assert hits > 4000
 
 
 @pytest.mark.parametrize("make", IMPLEMENTATIONS)
