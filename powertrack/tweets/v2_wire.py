@@ -1,12 +1,12 @@
 """The fields of a v2 filtered-stream message that matching reads, as msgspec structs.
 
-For ``{"data": ..., "includes": ...}`` messages (a v1.1 status is scanned by
-the compiled index's own JSON reader, ``index/_cscan.pxi``): msgspec skips every other field (context annotations, metrics of
-the tweet, edit history) without building it. Any field of an unexpected
-type makes the decode fail, and the message then goes the general way
-(``Tweet.from_json``), which reads every message :mod:`powertrack.tweets.v2`
-reads. These types describe the common, well-formed case only; they decide
-no semantics.
+For ``{"data": ..., "includes": ...}`` messages (a v1.1 status is read by the
+compiled index's own JSON scanner, ``index/_cscan.pxi``): msgspec skips every
+other field (context annotations, metrics of the tweet, edit history)
+without building it. Any field of an unexpected type makes the decode fail,
+and the message then goes the general way (``Tweet.from_json``), which reads
+every message :mod:`powertrack.tweets.v2` reads. These types describe the
+common, well-formed case only; they decide no semantics.
 """
 
 from __future__ import annotations
