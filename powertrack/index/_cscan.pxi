@@ -13,6 +13,9 @@ from cpython.long cimport PyLong_FromUnsignedLongLong
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.string cimport memcmp
 
+cdef extern from "_cscan.h":
+    const unsigned char *pt_plain_run(const unsigned char *p, const unsigned char *end) noexcept nogil
+
 cdef extern from "Python.h":
     double PyOS_string_to_double(const char *s, char **endptr, object overflow_exception) except? -1.0
 
@@ -85,26 +88,14 @@ cdef inline int hex4(const unsigned char* p) noexcept nogil:
 cdef int scan_string(Cur* c, int* escaped) noexcept nogil:
     # c.p just after the opening quote; leaves c.p after the closing one.
     # 1 when valid, 0 otherwise; escaped set when a backslash was seen.
-    # Eight bytes at a time while none is a quote, a backslash, a control
-    # character or past ASCII.
+    # The plain runs between the bytes that need a look go by in _cscan.h.
     cdef const unsigned char* p = c.p
     cdef const unsigned char* end = c.end
     cdef unsigned char ch
     cdef int n, u, lo
-    cdef uint64_t x, t
     escaped[0] = 0
     while True:
-        while end - p >= 8:
-            memcpy(&x, p, 8)
-            t = ((x ^ 0x2222222222222222ULL) - 0x0101010101010101ULL) & ~(x ^ 0x2222222222222222ULL)
-            t |= ((x ^ 0x5C5C5C5C5C5C5C5CULL) - 0x0101010101010101ULL) & ~(x ^ 0x5C5C5C5C5C5C5C5CULL)
-            t |= (x - 0x2020202020202020ULL) & ~x
-            t |= x
-            if t & 0x8080808080808080ULL:
-                break
-            p += 8
-        while p < end and 0x20 <= p[0] < 0x80 and p[0] != 34 and p[0] != 92:
-            p += 1
+        p = pt_plain_run(p, end)
         if p >= end:
             return 0
         ch = p[0]
