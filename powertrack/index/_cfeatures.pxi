@@ -412,7 +412,9 @@ cdef class Scratch:
             for k in range(n):
                 chars[k] = char_at(&text, i + k)
             g = table.gram(family, _gram_code(chars, n))
-            if g != NULL and intset_add(&self.offered, g.pid) and g.posted:
+            # No program tests an n-gram key (contains: searches the text), so
+            # one that no rule is posted under is not offered at all.
+            if g != NULL and g.posted and intset_add(&self.offered, g.pid):
                 array_push(&self.offered_list, g.pid)
         return 0
 
