@@ -4,7 +4,7 @@
 # status is scanned once (_cscan.pxi) into the typed holders below, only the
 # members matching reads are built, and they are read here as v11.py reads
 # the same fields. Anything out of the ordinary (JSON the scanner refuses, a
-# field of another type, a status without user, flattened entities, a legacy
+# field of another type, a status without user, a legacy
 # geo point, ids that are not decimal, a nested retweet inside a retweet)
 # returns None, and the caller takes the general way (Tweet.from_json, then
 # doc_of_tweet). Tests hold both ways to the same Doc on every tweet of the
@@ -87,6 +87,7 @@ cdef class _WStatus:
     cdef _WEntities entities
     cdef list xmedia          # extended_entities.media, None when absent or null
     cdef bint flat_entities   # hashtags, user_mentions, urls or symbols at the top level
+    cdef _WEntities flat      # those lists and a top-level media: the flattened form
     cdef _WUser user
     cdef object lang, is_quote_status
     cdef _WStatus retweeted_status, quoted_status
@@ -377,6 +378,12 @@ cdef int _scopes(Cur* c, _WStatus st) except -1:
     return m == 2
 
 
+cdef inline _WEntities _flat(_WStatus st):
+    if st.flat is None:
+        st.flat = _WEntities.__new__(_WEntities)
+    return st.flat
+
+
 cdef object _status(Cur* c):
     # A status object (also a retweeted or quoted one), None for null, or _BAIL.
     cdef const unsigned char* key
@@ -461,15 +468,31 @@ cdef object _status(Cur* c):
         elif key_is(key, size, "scopes", 6):
             if not _scopes(c, st):
                 return _BAIL
-        elif (
-            key_is(key, size, "hashtags", 8)
-            or key_is(key, size, "user_mentions", 13)
-            or key_is(key, size, "urls", 4)
-            or key_is(key, size, "symbols", 7)
-        ):
+        elif key_is(key, size, "hashtags", 8):
             st.flat_entities = True
-            if not skip_value(c):
-                return _BAIL
+            value = _texts(c)
+            if value is not _BAIL:
+                _flat(st).hashtags = value
+        elif key_is(key, size, "user_mentions", 13):
+            st.flat_entities = True
+            value = _items(c, 0)
+            if value is not _BAIL:
+                _flat(st).mentions = value
+        elif key_is(key, size, "urls", 4):
+            st.flat_entities = True
+            value = _items(c, 1)
+            if value is not _BAIL:
+                _flat(st).urls = value
+        elif key_is(key, size, "symbols", 7):
+            st.flat_entities = True
+            value = _texts(c)
+            if value is not _BAIL:
+                _flat(st).symbols = value
+        elif key_is(key, size, "media", 5):
+            # Read only in the flattened form (v11 then reads the status's own media).
+            value = _items(c, 2)
+            if value is not _BAIL:
+                _flat(st).media = value
         elif not skip_value(c):
             return _BAIL
         if value is _BAIL:
@@ -531,9 +554,11 @@ cdef _Body _body(_WStatus st):
     if text is None:
         return None
     body.text = text
+    if ents is None and st.flat_entities:
+        # v11: no entities object, but entity lists at the top level: those
+        # are the entities (beside the status's own extended_entities).
+        ents = st.flat
     if ents is None:
-        if st.flat_entities:
-            return None
         found = _extract_entities(text)
         body.hashtags = list(found.hashtags)
         body.symbols = list(found.symbols)
@@ -664,8 +689,8 @@ cdef Doc doc_of_v11_json(object raw):
     st = scanned
     if st.user is None:
         return None
-    tweet_id = st.id_str
-    if tweet_id is None or not _is_decimal(tweet_id):
+    tweet_id = _decimal_id(st.id_str, st.id)
+    if tweet_id is None or tweet_id is False:
         return None
     body = _body(st)
     if body is None:

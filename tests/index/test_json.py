@@ -359,6 +359,24 @@ def _status(extra: bytes) -> bytes:
         (b'{"id_str":"1","te\\u0078t":"t","user":{"id_str":"2"}}', _GENERAL),
         # Deep nesting in a member nobody reads.
         (_status(b'"text":"t","deep":' + b"[" * 80 + b"]" * 80), _GENERAL),
+        # The flattened form some archives use: entity lists at the top level.
+        (
+            b'{"id_str":"1","text":"hi #a @b $C","user":{"id_str":"2"},"hashtags":[{"text":"a"}],'
+            b'"user_mentions":[{"screen_name":"b","id":5}],"symbols":null,"urls":[{"url":"u"}],'
+            b'"media":[{"type":"photo","url":"m","expanded_url":"e"}],"entities":null}',
+            _FAST,
+        ),
+        (
+            b'{"id_str":"1","text":"t","user":{"id_str":"2"},"urls":[],"media":[{"type":"photo"}],'
+            b'"extended_entities":{"media":[{"type":"video","url":"v"}]}}',
+            _FAST,
+        ),
+        # A top-level media without the flattened lists is not read.
+        (_status(b'"text":"t #x","media":[{"type":"video","url":"v"}]'), _FAST),
+        (_status(b'"text":"t","hashtags":[{"text":null}]'), _GENERAL),
+        # An old status with its id as a number only.
+        (b'{"id":5998833480,"text":"t","user":{"id":37735152}}', _FAST),
+        (b'{"id":-1,"text":"t","user":{"id_str":"2"}}', _GENERAL),
         # Not JSON, or not JSON orjson takes: both ways refuse it.
         (_status(b'"text":"a \xff b"'), _GENERAL),
         (_status(b'"text":"t","x":"\xed\xa0\x80"'), _GENERAL),
