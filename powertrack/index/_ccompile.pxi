@@ -95,6 +95,18 @@ cdef class Keys:
                 self.table.gram(family, _gram_code(e.chars, text.length)).posted = 1
         return 0
 
+    cdef int mark_tested(self, int32_t pid) except -1:
+        """Flag an n-gram key that a program tests (see ``Entry.tested``)."""
+        cdef Text text
+        cdef Entry *e
+        cdef int family = self.families[pid]
+        value = (<tuple>self.values[pid])[1]
+        text_of(value, &text)
+        e = self.table.lookup(family, &text, 0, text.length, hash_span(family, &text, 0, text.length))
+        e.tested = 1
+        self.table.gram(family, _gram_code(e.chars, text.length)).tested = 1
+        return 0
+
     cdef inline double estimate(self, int32_t pid) noexcept:
         return (self.counts[pid] + self.priors[pid] * PRIOR_WEIGHT) / (self.tweets + PRIOR_WEIGHT)
 
@@ -162,16 +174,56 @@ cdef list _rarest(Keys keys, int family, tuple values):
     return [best]
 
 
-cdef list _ngram_keys(Keys keys, bint url, str value):
-    cdef Py_ssize_t n = min(3, len(value)), i
-    cdef int family
+cdef int _ngram_family(bint url, str value):
+    cdef Py_ssize_t n = min(3, len(value))
     if url:
-        family = F_URLC1 + n - 1
-    elif _f.is_wordlike(value):
-        family = F_WORD1 + n - 1
-    else:
-        family = F_CONTAINS1 + n - 1
-    return _rarest(keys, family, tuple([value[i : i + n] for i in range(len(value) - n + 1)]))
+        return F_URLC1 + n - 1
+    if _f.is_wordlike(value):
+        return F_WORD1 + n - 1
+    return F_CONTAINS1 + n - 1
+
+
+cdef tuple _ngrams(str value):
+    cdef Py_ssize_t n = min(3, len(value)), i
+    return tuple(dict.fromkeys([value[i : i + n] for i in range(len(value) - n + 1)]))
+
+
+cdef list _ngram_keys(Keys keys, bint url, str value):
+    return _rarest(keys, _ngram_family(url, value), _ngrams(value))
+
+
+cdef enum:
+    _GRAM_CHECKS = 8  # n-gram keys a substring test checks first, at most
+
+
+cdef int _substring(Keys keys, IntArray *out, list consts, bint url, str value) except -1:
+    # contains: or url_contains:. Every n-gram of the value lies in the text
+    # (or the link) wherever the value does, and the tweet offers the n-grams
+    # of both, so the rarest few are tested as keys before the text is
+    # searched: most candidates posted under a common n-gram stop there.
+    cdef Py_ssize_t start = out.length
+    cdef int family
+    cdef int32_t pid
+    checks = []
+    if value:
+        family = _ngram_family(url, value)
+        ranked = sorted([(keys.estimate(pid), pid) for pid in [keys.intern(family, gram) for gram in _ngrams(value)]])
+        checks = [pid for _, pid in ranked[:_GRAM_CHECKS]]
+    if checks:
+        array_push(out, OP_AND)
+        array_push(out, 0)
+        for pid in checks:
+            keys.mark_tested(pid)
+            array_push(out, OP_KEY)
+            array_push(out, 4)
+            array_push(out, family)
+            array_push(out, pid)
+    array_push(out, OP_URLC if url else OP_CONTAINS)
+    array_push(out, 3)
+    array_push(out, _const(consts, value))
+    if checks:
+        out.items[start + 1] = <int32_t>(out.length - start)
+    return 0
 
 
 cdef list _count_keys(Keys keys, int family, object low, object high):
@@ -411,10 +463,7 @@ cdef int emit(Keys keys, list tree, IntArray *out, list consts, Py_ssize_t skip)
         family = F_HASHTAG if kind == "#" else F_MENTION if kind == "@" else F_CASHTAG
         return _key(keys, out, family, _arg(tree, 1, str))
     elif kind == "c" or kind == "uc":
-        array_push(out, OP_CONTAINS if kind == "c" else OP_URLC)
-        array_push(out, 3)
-        array_push(out, _const(consts, _arg(tree, 1, str)))
-        return 0
+        return _substring(keys, out, consts, kind == "uc", _arg(tree, 1, str))
     elif kind == "u":
         return _key(keys, out, _family_of(_USER_FAMILIES, tree[1], tree), _arg(tree, 2, str))
     elif kind == "i":

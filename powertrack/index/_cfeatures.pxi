@@ -412,10 +412,11 @@ cdef class Scratch:
             for k in range(n):
                 chars[k] = char_at(&text, i + k)
             g = table.gram(family, _gram_code(chars, n))
-            # No program tests an n-gram key (contains: searches the text), so
-            # one that no rule is posted under is not offered at all.
-            if g != NULL and g.posted and intset_add(&self.offered, g.pid):
-                array_push(&self.offered_list, g.pid)
+            # An n-gram key that no rule is posted under and no program tests
+            # is not offered at all: most common n-grams stop here.
+            if g != NULL and (g.posted or g.tested):
+                if intset_add(&self.offered, g.pid) and g.posted:
+                    array_push(&self.offered_list, g.pid)
         return 0
 
     cdef int _contains(self, int family) except -1:

@@ -155,6 +155,9 @@ ctypedef struct Entry:
     # up only such keys' postings. Written before the snapshot that posts there
     # is published, so every reader of that snapshot sees it.
     uint8_t posted
+    # Set once some program tests the key (n-gram keys only, never cleared):
+    # a tweet then offers it although no rule may be posted under it.
+    uint8_t tested
 
 
 @cython.final
@@ -210,6 +213,7 @@ ctypedef struct GramEntry:
     int32_t pid      # -1: empty; written last, with release order
     uint8_t family
     uint8_t posted   # as Entry.posted
+    uint8_t tested   # as Entry.tested
 
 
 cdef inline uint64_t _gram_code(const uint32_t *chars, Py_ssize_t n) noexcept nogil:
@@ -338,6 +342,7 @@ cdef class KeyTable:
         self.entries[i].chars = source.chars
         self.entries[i].length_family = source.length_family
         self.entries[i].posted = source.posted
+        self.entries[i].tested = source.tested
         self.bloom[(source.hash & self.bloom_mask) >> 6] |= _bloom_bits(source.hash)
         cdef int family = source.length_family & 0xFF
         cdef Py_ssize_t n = source.length_family >> 8
@@ -353,6 +358,7 @@ cdef class KeyTable:
             g.code = code
             g.family = <uint8_t>family
             g.posted = source.posted
+            g.tested = source.tested
             pt_store_release(&g.pid, source.pid)
             self.gram_count += 1
         pt_store_release(&self.entries[i].pid, source.pid)
@@ -366,6 +372,7 @@ cdef class KeyTable:
         entry.pid = pid
         entry.length_family = <int32_t>((text.length << 8) | family)
         entry.posted = 0
+        entry.tested = 0
         self._place(&entry)
 
     cdef KeyTable grown(self):
