@@ -143,6 +143,7 @@ cdef enum:
 cdef enum:
     EXACT = 1  # being a candidate proves the match: no program to run
     MULTI = 2  # posted under several keys: a tweet may find it more than once
+    NEGATED = 4  # PostEntry.check is a key the tweet must not offer
 
 # --- the interned keys -----------------------------------------------------
 

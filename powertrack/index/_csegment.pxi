@@ -18,9 +18,32 @@ cdef class Rec:
 
 ctypedef struct PostEntry:
     # One rule under one key: its slot and, in the same cache line as its
-    # neighbours, what a match needs next: info = program offset << 2 | flags.
+    # neighbours, what a match needs next: info = program offset << 3 | flags.
+    # A program that is one key test (an AND posted under one child with one
+    # key or one negated key left to check, the commonest kind) is also held
+    # here as check = family << 25 | pid (NEGATED in the flags when the key
+    # must be absent), so such a candidate never reads its program; -1: none.
     int32_t slot
     int32_t info
+    int32_t check
+
+
+cdef int32_t _key_check(const int32_t *p, Py_ssize_t n, uint8_t *flags) noexcept:
+    # The check word of a program that is one (possibly negated) key test, or -1.
+    cdef bint negated = False
+    while True:
+        if n == 4 and p[0] == OP_KEY and p[1] == 4:
+            if p[3] >= (1 << 25) or p[2] >= 64:
+                return -1
+            if negated:
+                flags[0] |= NEGATED
+            return (p[2] << 25) | p[3]
+        if n > 2 and p[1] == n and (p[0] == OP_AND or (p[0] == OP_NOT and not negated)):
+            negated = negated or p[0] == OP_NOT
+            p += 2
+            n -= 2
+            continue
+        return -1
 
 
 ctypedef struct Posting:
@@ -139,8 +162,8 @@ cdef Segment build_segment(list recs, const uint8_t *pid_family):
                 seg.n_keys += 1
             seg.postings[i].count += 1
     seg.prog_off[n] = <int32_t>words
-    if words >= (1 << 29):  # offsets share a word with two flag bits (PostEntry.info)
-        raise OverflowError(f"a segment of {n} rules holds {words} program words, past 2**29")
+    if words >= (1 << 28):  # offsets share a word with three flag bits (PostEntry.info)
+        raise OverflowError(f"a segment of {n} rules holds {words} program words, past 2**28")
     # Runs in post, then the slots.
     start = 0
     for i in range(capacity):
@@ -148,10 +171,16 @@ cdef Segment build_segment(list recs, const uint8_t *pid_family):
             seg.postings[i].start = <int32_t>start
             start += seg.postings[i].count
             seg.postings[i].count = 0
+    cdef uint8_t flags
+    cdef int32_t check
     for slot in range(n):
         rec = <Rec>recs[slot]
         nk = PyBytes_GET_SIZE(rec.keys) // 4
         pids = <const int32_t *>PyBytes_AS_STRING(rec.keys)
+        flags = rec.flags
+        check = -1
+        if not flags & EXACT:
+            check = _key_check(seg.prog + seg.prog_off[slot], seg.prog_off[slot + 1] - seg.prog_off[slot], &flags)
         for k in range(nk):
             pid = pids[k]
             i = _mix(pid) & seg.pmask
@@ -159,7 +188,8 @@ cdef Segment build_segment(list recs, const uint8_t *pid_family):
                 i = (i + 1) & seg.pmask
             entry = &seg.post[seg.postings[i].start + seg.postings[i].count]
             entry.slot = <int32_t>slot
-            entry.info = (seg.prog_off[slot] << 2) | rec.flags
+            entry.info = (seg.prog_off[slot] << 3) | flags
+            entry.check = check
             seg.postings[i].count += 1
     seg.n_postings = keys
     return seg
