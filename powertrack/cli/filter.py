@@ -7,12 +7,11 @@ import contextlib
 import logging
 import os
 import secrets
-import signal
 import socket
 
 from powertrack.broker import DEFAULT_FIREHOSE_TOPIC, KafkaBroker, Side
 from powertrack.broker.protocol import Broker
-from powertrack.cli.serve import make_signal, run_service
+from powertrack.cli.serve import make_signal, on_stop_signals, run_service
 from powertrack.coordination import (
     RuleChangeSignal,
     SideRegistry,
@@ -58,7 +57,6 @@ async def serve_filter(
     """
     # The handlers go in first: a SIGTERM while the node is still connecting
     # must stop it cleanly too, not kill the process with the default action.
-    loop = asyncio.get_running_loop()
     stop_asked = asyncio.Event()
     nodes: list[FilterNode] = []
 
@@ -67,16 +65,11 @@ async def serve_filter(
         for started in nodes:
             started.stop()
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, ask_stop)
-    log.info("Filter node side %s stack %s starting", config.side, config.stack)
-    try:
+    with on_stop_signals(ask_stop):
+        log.info("Filter node side %s stack %s starting", config.side, config.stack)
         await _serve_filter(
             settings, config, bootstrap, sides, metrics_port, metrics_host, nodes, stop_asked
         )
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
 
 
 async def _serve_filter(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from powertrack.broker import (
     TopicNameError,
     firehose_topic,
 )
+from powertrack.cli.serve import on_stop_signals
 from powertrack.firehose.sink import PublishError, TweetSink, firehose_sink
 from powertrack.store.ids import MAX_WORKER_ID, RuleIdGenerator
 
@@ -248,7 +248,6 @@ def _run(
 @contextlib.contextmanager
 def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
     """Set ``stop`` on the first SIGINT or SIGTERM; cancel the task on the second."""
-    loop = asyncio.get_running_loop()
     task = asyncio.current_task()
 
     def on_signal() -> None:
@@ -256,11 +255,5 @@ def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
             task.cancel()
         stop.set()
 
-    signals = (signal.SIGINT, signal.SIGTERM)
-    for sig in signals:
-        loop.add_signal_handler(sig, on_signal)
-    try:
+    with on_stop_signals(on_signal):
         yield
-    finally:
-        for sig in signals:
-            loop.remove_signal_handler(sig)

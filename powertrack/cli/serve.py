@@ -7,7 +7,8 @@ import contextlib
 import dataclasses
 import logging
 import random
-from collections.abc import AsyncIterator, Coroutine
+import signal
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -84,6 +85,19 @@ def feed_options(settings: Settings) -> FeedOptions:
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         inbound_records=settings.stream_buffer_records,
     )
+
+
+@contextlib.contextmanager
+def on_stop_signals(handler: Callable[[], None]) -> Iterator[None]:
+    """Call ``handler`` from the running loop on SIGINT or SIGTERM while the block runs."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, handler)
+    try:
+        yield
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
 
 
 def make_signal(settings: Settings) -> RuleChangeSignal:

@@ -20,7 +20,6 @@ import contextlib
 import logging
 import random
 import secrets
-import signal
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +32,7 @@ from pydantic import SecretStr
 from powertrack.accounts.credentials import issue_credential
 from powertrack.api import create_app
 from powertrack.broker import SIDES, TopicSpec, deadletter_topic, open_broker
-from powertrack.cli.serve import make_signal, start_delivery
+from powertrack.cli.serve import make_signal, on_stop_signals, start_delivery
 from powertrack.filter.config import FilterConfig
 from powertrack.filter.node import FilterNode
 from powertrack.firehose.generate import generate
@@ -139,18 +138,6 @@ class _QuietServer(uvicorn.Server):
         yield
 
 
-@contextlib.contextmanager
-def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        yield
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
-
-
 async def run_up(
     settings: Settings,
     *,
@@ -166,7 +153,7 @@ async def run_up(
     )
     stop = asyncio.Event()
     async with contextlib.AsyncExitStack() as stack:
-        stack.enter_context(_stop_on_signals(stop))
+        stack.enter_context(on_stop_signals(stop.set))
         broker = open_broker(settings.kafka_bootstrap)
         await broker.start()
         stack.push_async_callback(broker.stop)
