@@ -174,20 +174,56 @@ cdef object _items(Cur* c, int kind):
             m = obj_next(c)
         if m != 2:
             return _BAIL
-        if kind == 0:
-            out.append((a, b, d))
-        elif kind == 1:
-            out.append((b, d))
-        else:
-            out.append((a, b, d))
+        out.append((b, d) if kind == 1 else (a, b, d))
         r = arr_next(c)
     return out if r == 2 else _BAIL
+
+
+cdef enum:
+    # The entity lists, by key (_entity_list): an entities object holds them,
+    # and so does a status in the flattened form.
+    E_HASHTAGS, E_SYMBOLS, E_MENTIONS, E_URLS, E_MEDIA
+
+
+cdef inline int _entity_list(const unsigned char* key, Py_ssize_t size) noexcept nogil:
+    # Which entity list a key names, or -1.
+    if key_is(key, size, "hashtags", 8):
+        return E_HASHTAGS
+    if key_is(key, size, "symbols", 7):
+        return E_SYMBOLS
+    if key_is(key, size, "user_mentions", 13):
+        return E_MENTIONS
+    if key_is(key, size, "urls", 4):
+        return E_URLS
+    if key_is(key, size, "media", 5):
+        return E_MEDIA
+    return -1
+
+
+cdef int _read_entity_list(Cur* c, _WEntities ents, int which) except -1:
+    # Reads the value of entity list ``which`` into ``ents``: 1, or 0 when refused.
+    value = _texts(c) if which == E_HASHTAGS or which == E_SYMBOLS else _items(
+        c, 0 if which == E_MENTIONS else 1 if which == E_URLS else 2
+    )
+    if value is _BAIL:
+        return 0
+    if which == E_HASHTAGS:
+        ents.hashtags = value
+    elif which == E_SYMBOLS:
+        ents.symbols = value
+    elif which == E_MENTIONS:
+        ents.mentions = value
+    elif which == E_URLS:
+        ents.urls = value
+    else:
+        ents.media = value
+    return 1
 
 
 cdef object _entities(Cur* c):
     cdef const unsigned char* key
     cdef Py_ssize_t size
-    cdef int m
+    cdef int m, which
     cdef _WEntities ents
     if is_null(c):
         return None
@@ -196,31 +232,10 @@ cdef object _entities(Cur* c):
     while m == 1:
         if not read_key(c, &key, &size):
             return _BAIL
-        if key_is(key, size, "hashtags", 8):
-            value = _texts(c)
-            if value is _BAIL:
+        which = _entity_list(key, size)
+        if which >= 0:
+            if not _read_entity_list(c, ents, which):
                 return _BAIL
-            ents.hashtags = value
-        elif key_is(key, size, "symbols", 7):
-            value = _texts(c)
-            if value is _BAIL:
-                return _BAIL
-            ents.symbols = value
-        elif key_is(key, size, "user_mentions", 13):
-            value = _items(c, 0)
-            if value is _BAIL:
-                return _BAIL
-            ents.mentions = value
-        elif key_is(key, size, "urls", 4):
-            value = _items(c, 1)
-            if value is _BAIL:
-                return _BAIL
-            ents.urls = value
-        elif key_is(key, size, "media", 5):
-            value = _items(c, 2)
-            if value is _BAIL:
-                return _BAIL
-            ents.media = value
         elif not skip_value(c):
             return _BAIL
         m = obj_next(c)
@@ -228,7 +243,7 @@ cdef object _entities(Cur* c):
 
 
 cdef object _xmedia(Cur* c):
-    # extended_entities: a 1-tuple of its media list (or None), None for null, or _BAIL.
+    # extended_entities: its media list, None for null or no media, or _BAIL.
     cdef const unsigned char* key
     cdef Py_ssize_t size
     cdef int m
@@ -246,7 +261,7 @@ cdef object _xmedia(Cur* c):
         elif not skip_value(c):
             return _BAIL
         m = obj_next(c)
-    return (media,) if m == 2 else _BAIL
+    return media if m == 2 else _BAIL
 
 
 cdef object _extended(Cur* c):
@@ -275,7 +290,7 @@ cdef object _extended(Cur* c):
             value = _xmedia(c)
             if value is _BAIL:
                 return _BAIL
-            ext.xmedia = None if value is None else (<tuple>value)[0]
+            ext.xmedia = value
         elif not skip_value(c):
             return _BAIL
         m = obj_next(c)
@@ -329,7 +344,7 @@ cdef int _point(Cur* c, _WStatus st) except -1:
     # coordinates: null, or an object whose "coordinates" are two numbers.
     cdef const unsigned char* key
     cdef Py_ssize_t size
-    cdef int m, r
+    cdef int m
     cdef bint found = False
     cdef double lon, lat
     st.has_point = False
@@ -389,7 +404,7 @@ cdef object _status(Cur* c):
     cdef const unsigned char* key
     cdef const unsigned char* start
     cdef Py_ssize_t size
-    cdef int m
+    cdef int m, which
     cdef _WStatus st
     if is_null(c):
         return None
@@ -421,7 +436,7 @@ cdef object _status(Cur* c):
         elif key_is(key, size, "extended_entities", 17):
             value = _xmedia(c)
             if value is not _BAIL:
-                st.xmedia = None if value is None else (<tuple>value)[0]
+                st.xmedia = value
         elif key_is(key, size, "extended_tweet", 14):
             value = _extended(c)
             if value is not _BAIL:
@@ -468,33 +483,16 @@ cdef object _status(Cur* c):
         elif key_is(key, size, "scopes", 6):
             if not _scopes(c, st):
                 return _BAIL
-        elif key_is(key, size, "hashtags", 8):
-            st.flat_entities = True
-            value = _texts(c)
-            if value is not _BAIL:
-                _flat(st).hashtags = value
-        elif key_is(key, size, "user_mentions", 13):
-            st.flat_entities = True
-            value = _items(c, 0)
-            if value is not _BAIL:
-                _flat(st).mentions = value
-        elif key_is(key, size, "urls", 4):
-            st.flat_entities = True
-            value = _items(c, 1)
-            if value is not _BAIL:
-                _flat(st).urls = value
-        elif key_is(key, size, "symbols", 7):
-            st.flat_entities = True
-            value = _texts(c)
-            if value is not _BAIL:
-                _flat(st).symbols = value
-        elif key_is(key, size, "media", 5):
-            # Read only in the flattened form (v11 then reads the status's own media).
-            value = _items(c, 2)
-            if value is not _BAIL:
-                _flat(st).media = value
-        elif not skip_value(c):
-            return _BAIL
+        else:
+            which = _entity_list(key, size)
+            if which >= 0:
+                # The flattened form: the lists at the top level (a top-level
+                # media alone does not make it; v11 reads it only then).
+                st.flat_entities = st.flat_entities or which != E_MEDIA
+                if not _read_entity_list(c, _flat(st), which):
+                    return _BAIL
+            elif not skip_value(c):
+                return _BAIL
         if value is _BAIL:
             return _BAIL
         m = obj_next(c)

@@ -175,8 +175,82 @@ cdef int scan_number(Cur* c) noexcept nogil:
     c.p = p
     return 1
 
+cdef inline int is_null(Cur* c) noexcept nogil:
+    # Consumes a JSON null if one is next.
+    ws(c)
+    if c.end - c.p >= 4 and memcmp(c.p, b"null", 4) == 0:
+        c.p += 4
+        return 1
+    return 0
+
+
+cdef inline int expect(Cur* c, unsigned char ch) noexcept nogil:
+    ws(c)
+    if c.p < c.end and c.p[0] == ch:
+        c.p += 1
+        return 1
+    return 0
+
+
+cdef inline int obj_open(Cur* c) noexcept nogil:
+    # After ws, an object's "{": 1 when a key follows, 2 when it is empty, 0 otherwise.
+    if not expect(c, 123):
+        return 0
+    c.depth += 1
+    if c.depth > MAX_DEPTH:
+        return 0
+    ws(c)
+    if c.p < c.end and c.p[0] == 125:
+        c.p += 1
+        c.depth -= 1
+        return 2
+    return 1
+
+
+cdef inline int obj_next(Cur* c) noexcept nogil:
+    # After a member's value: 1 when another key follows, 2 at the closing "}", 0 otherwise.
+    ws(c)
+    if c.p < c.end:
+        if c.p[0] == 44:
+            c.p += 1
+            return 1
+        if c.p[0] == 125:
+            c.p += 1
+            c.depth -= 1
+            return 2
+    return 0
+
+
+cdef inline int arr_open(Cur* c) noexcept nogil:
+    # An array's "[": 1 when an item follows, 2 when it is empty, 0 otherwise.
+    if not expect(c, 91):
+        return 0
+    c.depth += 1
+    if c.depth > MAX_DEPTH:
+        return 0
+    ws(c)
+    if c.p < c.end and c.p[0] == 93:
+        c.p += 1
+        c.depth -= 1
+        return 2
+    return 1
+
+
+cdef inline int arr_next(Cur* c) noexcept nogil:
+    ws(c)
+    if c.p < c.end:
+        if c.p[0] == 44:
+            c.p += 1
+            return 1
+        if c.p[0] == 93:
+            c.p += 1
+            c.depth -= 1
+            return 2
+    return 0
+
+
 cdef int skip_value(Cur* c) noexcept nogil:
-    cdef int esc
+    cdef int esc, m
     cdef unsigned char ch
     ws(c)
     if c.p >= c.end:
@@ -186,63 +260,20 @@ cdef int skip_value(Cur* c) noexcept nogil:
         c.p += 1
         return scan_string(c, &esc)
     if ch == 123:
-        c.depth += 1
-        if c.depth > MAX_DEPTH:
-            return 0
-        c.p += 1
-        ws(c)
-        if c.p < c.end and c.p[0] == 125:
-            c.p += 1
-            c.depth -= 1
-            return 1
-        while True:
-            ws(c)
-            if c.p >= c.end or c.p[0] != 34:
+        m = obj_open(c)
+        while m == 1:
+            # A skipped member's key may hold escapes: only read_key refuses them.
+            if not expect(c, 34) or not scan_string(c, &esc) or not expect(c, 58) or not skip_value(c):
                 return 0
-            c.p += 1
-            if not scan_string(c, &esc):
-                return 0
-            ws(c)
-            if c.p >= c.end or c.p[0] != 58:
-                return 0
-            c.p += 1
-            if not skip_value(c):
-                return 0
-            ws(c)
-            if c.p >= c.end:
-                return 0
-            if c.p[0] == 44:
-                c.p += 1
-                continue
-            if c.p[0] == 125:
-                c.p += 1
-                c.depth -= 1
-                return 1
-            return 0
+            m = obj_next(c)
+        return m == 2
     if ch == 91:
-        c.depth += 1
-        if c.depth > MAX_DEPTH:
-            return 0
-        c.p += 1
-        ws(c)
-        if c.p < c.end and c.p[0] == 93:
-            c.p += 1
-            c.depth -= 1
-            return 1
-        while True:
+        m = arr_open(c)
+        while m == 1:
             if not skip_value(c):
                 return 0
-            ws(c)
-            if c.p >= c.end:
-                return 0
-            if c.p[0] == 44:
-                c.p += 1
-                continue
-            if c.p[0] == 93:
-                c.p += 1
-                c.depth -= 1
-                return 1
-            return 0
+            m = arr_next(c)
+        return m == 2
     if ch == 116:
         if c.end - c.p >= 4 and memcmp(c.p, b"true", 4) == 0:
             c.p += 4
@@ -262,80 +293,6 @@ cdef int skip_value(Cur* c) noexcept nogil:
 
 
 cdef object _BAIL = object()   # what a reader returns for input it does not take
-
-
-cdef inline int is_null(Cur* c) noexcept nogil:
-    # Consumes a JSON null if one is next.
-    ws(c)
-    if c.end - c.p >= 4 and memcmp(c.p, b"null", 4) == 0:
-        c.p += 4
-        return 1
-    return 0
-
-
-cdef inline int expect(Cur* c, unsigned char ch) noexcept nogil:
-    ws(c)
-    if c.p < c.end and c.p[0] == ch:
-        c.p += 1
-        return 1
-    return 0
-
-
-cdef int obj_open(Cur* c) noexcept nogil:
-    # After ws, an object's "{": 1 when a key follows, 2 when it is empty, 0 otherwise.
-    if not expect(c, 123):
-        return 0
-    c.depth += 1
-    if c.depth > MAX_DEPTH:
-        return 0
-    ws(c)
-    if c.p < c.end and c.p[0] == 125:
-        c.p += 1
-        c.depth -= 1
-        return 2
-    return 1
-
-
-cdef int obj_next(Cur* c) noexcept nogil:
-    # After a member's value: 1 when another key follows, 2 at the closing "}", 0 otherwise.
-    ws(c)
-    if c.p < c.end:
-        if c.p[0] == 44:
-            c.p += 1
-            return 1
-        if c.p[0] == 125:
-            c.p += 1
-            c.depth -= 1
-            return 2
-    return 0
-
-
-cdef int arr_open(Cur* c) noexcept nogil:
-    # An array's "[": 1 when an item follows, 2 when it is empty, 0 otherwise.
-    if not expect(c, 91):
-        return 0
-    c.depth += 1
-    if c.depth > MAX_DEPTH:
-        return 0
-    ws(c)
-    if c.p < c.end and c.p[0] == 93:
-        c.p += 1
-        c.depth -= 1
-        return 2
-    return 1
-
-
-cdef int arr_next(Cur* c) noexcept nogil:
-    ws(c)
-    if c.p < c.end:
-        if c.p[0] == 44:
-            c.p += 1
-            return 1
-        if c.p[0] == 93:
-            c.p += 1
-            c.depth -= 1
-            return 2
-    return 0
 
 
 cdef int read_key(Cur* c, const unsigned char** key, Py_ssize_t* size) noexcept nogil:
