@@ -82,29 +82,34 @@ cdef class Keys:
 
     cdef int mark_posted(self, object pids) except -1:
         """Flag the keys a rule is posted under (see ``Entry.posted``)."""
-        cdef Text text
-        cdef Entry *e
-        cdef int family
         for pid in pids:
-            family = self.families[pid]
-            value = (<tuple>self.values[pid])[1]
-            text_of(value, &text)
-            e = self.table.lookup(family, &text, 0, text.length, hash_span(family, &text, 0, text.length))
-            e.posted = 1
-            if family >= F_CONTAINS1 and text.length <= 3:
-                self.table.gram(family, _gram_code(e.chars, text.length)).posted = 1
+            self._flag(pid, True)
         return 0
 
     cdef int mark_tested(self, int32_t pid) except -1:
         """Flag an n-gram key that a program tests (see ``Entry.tested``)."""
+        return self._flag(pid, False)
+
+    cdef int _flag(self, int32_t pid, bint posted) except -1:
+        # Entry.posted (or .tested) of the key, in its entry and, for an
+        # n-gram key, in its n-gram table entry too.
         cdef Text text
         cdef Entry *e
+        cdef GramEntry *g = NULL
         cdef int family = self.families[pid]
         value = (<tuple>self.values[pid])[1]
         text_of(value, &text)
         e = self.table.lookup(family, &text, 0, text.length, hash_span(family, &text, 0, text.length))
-        e.tested = 1
-        self.table.gram(family, _gram_code(e.chars, text.length)).tested = 1
+        if family >= F_CONTAINS1 and text.length <= 3:
+            g = self.table.gram(family, _gram_code(e.chars, text.length))
+        if posted:
+            e.posted = 1
+            if g != NULL:
+                g.posted = 1
+        else:
+            e.tested = 1
+            if g != NULL:
+                g.tested = 1
         return 0
 
     cdef inline double estimate(self, int32_t pid) noexcept:
@@ -207,7 +212,8 @@ cdef int _substring(Keys keys, IntArray *out, list consts, bint url, str value) 
     checks = []
     if value:
         family = _ngram_family(url, value)
-        ranked = sorted([(keys.estimate(pid), pid) for pid in [keys.intern(family, gram) for gram in _ngrams(value)]])
+        pids = [keys.intern(family, gram) for gram in _ngrams(value)]
+        ranked = sorted([(keys.estimate(pid), pid) for pid in pids])
         checks = [pid for _, pid in ranked[:_GRAM_CHECKS]]
     if checks:
         array_push(out, OP_AND)

@@ -214,7 +214,7 @@ cdef class CRuleIndex:
         cdef Py_ssize_t s, k, j, n_offered, start, candidates = 0
         cdef int32_t count, slot, info, check
         cdef list consts
-        cdef bint sampled
+        cdef bint sampled, hit
         sc = self._pool.pop() if self._pool else Scratch()
         sc.begin(doc, snap.table)
         try:
@@ -241,16 +241,17 @@ cdef class CRuleIndex:
                         candidates += 1
                         if count_only:
                             continue
-                        if info & EXACT:
-                            matched.append(<object>PyTuple_GET_ITEM(seg.rule_ids, slot))
-                            continue
                         check = seg.post[j].check
-                        if check >= 0:
+                        if info & EXACT:
+                            hit = True
+                        elif check >= 0:
+                            # The program is one key test, held in the entry.
                             if not sc.done & _bit(check >> 25):
                                 sc.ensure(check >> 25)
-                            if intset_has(&sc.offered, check & 0x1FFFFFF) != ((info & NEGATED) != 0):
-                                matched.append(<object>PyTuple_GET_ITEM(seg.rule_ids, slot))
-                        elif run(sc, seg.prog + (info >> 3), consts, slot):
+                            hit = intset_has(&sc.offered, check & 0x1FFFFFF) != ((info & NEGATED) != 0)
+                        else:
+                            hit = run(sc, seg.prog + (info >> 3), consts, slot)
+                        if hit:
                             matched.append(<object>PyTuple_GET_ITEM(seg.rule_ids, slot))
                 for k in range(seg.n_unindexed):
                     slot = seg.unindexed[k]
