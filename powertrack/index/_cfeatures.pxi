@@ -77,8 +77,15 @@ cdef class Scratch:
     cdef IntArray offered_list      # the offered pids that some rule is posted under
     cdef IntSet seen
     cdef IntArray streams[N_STREAMS]
+    # The match loop's stages, per segment (_cmatcher.pxi): posting runs
+    # found (start, count pairs), candidates (posting entry indexes), hits (slots).
+    cdef IntArray runs
+    cdef IntArray cands
+    cdef IntArray hits
     cdef Span *spans
     cdef Py_ssize_t spans_capacity
+    cdef Entry **probes             # per span: its probed entry (offer_tokens)
+    cdef Py_ssize_t probes_capacity
     cdef Span *main_spans          # the main text's tokens, for the word n-grams
     cdef Py_ssize_t main_spans_capacity
     cdef Py_ssize_t n_main_spans
@@ -95,11 +102,17 @@ cdef class Scratch:
         intset_init(&self.seen, 256)
         self.offered_list.items = NULL
         self.offered_list.length = self.offered_list.capacity = 0
+        self.runs.items = self.cands.items = self.hits.items = NULL
+        self.runs.length = self.runs.capacity = 0
+        self.cands.length = self.cands.capacity = 0
+        self.hits.length = self.hits.capacity = 0
         for s in range(N_STREAMS):
             self.streams[s].items = NULL
             self.streams[s].length = self.streams[s].capacity = 0
         self.spans = NULL
         self.spans_capacity = 0
+        self.probes = NULL
+        self.probes_capacity = 0
         self.main_spans = NULL
         self.main_spans_capacity = 0
 
@@ -108,9 +121,13 @@ cdef class Scratch:
         intset_free(&self.offered)
         intset_free(&self.seen)
         PyMem_Free(self.offered_list.items)
+        PyMem_Free(self.runs.items)
+        PyMem_Free(self.cands.items)
+        PyMem_Free(self.hits.items)
         for s in range(N_STREAMS):
             PyMem_Free(self.streams[s].items)
         PyMem_Free(self.spans)
+        PyMem_Free(self.probes)
         PyMem_Free(self.main_spans)
 
     cdef void begin(self, Doc doc, KeyTable table) noexcept:
@@ -166,15 +183,40 @@ cdef class Scratch:
         cdef Text text
         cdef Py_ssize_t count, k
         cdef int32_t pid
+        cdef KeyTable table = self.table
+        cdef Span *spans
+        cdef Entry *e
         text_of(folded, &text)
         count = tokenize(&text, &self.spans, &self.spans_capacity, family)
+        spans = self.spans
+        if count > self.probes_capacity:
+            self._grow_probes(count)
+        # In three passes, so that the cache misses of the tokens' look-ups
+        # overlap: ask for the entries, find them and ask for their code
+        # points, then compare those.
         for k in range(count):
-            pid = self.offer(
-                self.table.lookup(family, &text, self.spans[k].start, self.spans[k].end, self.spans[k].hash)
-            )
+            table.prefetch(spans[k].hash)
+        for k in range(count):
+            e = table.probe(family, spans[k].end - spans[k].start, spans[k].hash)
+            self.probes[k] = e
+            if e != NULL:
+                pt_prefetch(e.chars)
+        for k in range(count):
+            e = self.probes[k]
+            if e != NULL and not table.holds(e, &text, spans[k].start, spans[k].end):
+                e = table.lookup(family, &text, spans[k].start, spans[k].end, spans[k].hash)
+            pid = self.offer(e)
             if stream >= 0:
                 array_push(&self.streams[stream], pid if pid >= 0 else UNKNOWN)
         return <int>count
+
+    cdef int _grow_probes(self, Py_ssize_t count) except -1:
+        cdef Entry **grown = <Entry **>PyMem_Realloc(self.probes, count * sizeof(Entry *))
+        if grown == NULL:
+            raise MemoryError()
+        self.probes = grown
+        self.probes_capacity = count
+        return 0
 
     # -- families -----------------------------------------------------------
 

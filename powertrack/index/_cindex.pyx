@@ -26,6 +26,7 @@ from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport PyObject
+from cpython.sequence cimport PySequence_Fast_ITEMS
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from cpython.unicode cimport PyUnicode_Contains
 
@@ -67,6 +68,9 @@ from powertrack.tweets.model import Tweet
 cdef extern from "_catomic.h":
     int32_t pt_load_acquire(const int32_t *p) nogil
     void pt_store_release(int32_t *p, int32_t v) nogil
+
+cdef extern from "_cprefetch.h":
+    void pt_prefetch(const void *p) nogil
 
 __all__ = ["CRuleIndex", "Doc"]
 
@@ -324,6 +328,43 @@ cdef class KeyTable:
                 else:
                     return e
             i = (i + 1) & self.mask
+
+    cdef inline Entry *probe(self, int family, Py_ssize_t n, uint64_t h) noexcept nogil:
+        """The first entry with the key's hash, length and family, or NULL.
+
+        :meth:`lookup` in two steps, for a batch of keys whose entries were
+        asked for ahead (:meth:`prefetch`): the entry's code points are
+        compared by :meth:`holds`, and if they differ the caller takes the
+        plain :meth:`lookup`.
+        """
+        cdef Py_ssize_t i
+        cdef Entry *e
+        cdef int32_t wanted = <int32_t>((n << 8) | family)
+        if not self.maybe(h):
+            return NULL
+        i = <Py_ssize_t>(h & <uint64_t>self.mask)
+        while True:
+            e = &self.entries[i]
+            if pt_load_acquire(&e.pid) < 0:
+                return NULL
+            if e.hash == h and e.length_family == wanted:
+                return e
+            i = (i + 1) & self.mask
+
+    cdef inline void prefetch(self, uint64_t h) noexcept nogil:
+        """Ask for the key's first entry, if the filter lets it by."""
+        if self.maybe(h):
+            pt_prefetch(&self.entries[h & <uint64_t>self.mask])
+
+    cdef inline bint holds(
+        self, const Entry *e, const Text *text, Py_ssize_t start, Py_ssize_t end
+    ) noexcept nogil:
+        """Whether entry ``e`` holds the code points of text[start:end]."""
+        cdef Py_ssize_t k
+        for k in range(end - start):
+            if e.chars[k] != char_at(text, start + k):
+                return False
+        return True
 
     cdef inline int32_t find(
         self, int family, const Text *text, Py_ssize_t start, Py_ssize_t end, uint64_t h

@@ -21,6 +21,14 @@ cdef inline bint _is_dead(object dead, Py_ssize_t slot):
     return ((<const uint8_t *>PyBytes_AS_STRING(dead))[slot >> 3] >> (slot & 7)) & 1
 
 
+cdef Py_ssize_t _live_unindexed(Segment seg, object dead):
+    cdef Py_ssize_t k, live = 0
+    for k in range(seg.n_unindexed):
+        if dead is None or not _is_dead(dead, seg.unindexed[k]):
+            live += 1
+    return live
+
+
 cdef class CRuleIndex:
     """Match tweets against many rules, evaluating only the few candidates (compiled).
 
@@ -207,12 +215,19 @@ cdef class CRuleIndex:
         return self._match(doc_of_tweet(tweet), True)
 
     cdef object _match(self, Doc doc, bint count_only):
+        # Per segment, in stages: each stage first asks for the memory the
+        # next one reads (posting table slots, posting runs, programs, rule
+        # ids), so that the cache misses of many look-ups overlap instead of
+        # following one another. The order of the answer is that of a plain
+        # walk: segments, then offered keys, then each key's run.
         cdef Snapshot snap = self._current()
         cdef Scratch sc
         cdef Segment seg
         cdef list matched = []
         cdef Py_ssize_t s, k, j, n_offered, start, candidates = 0
         cdef int32_t count, slot, info, check
+        cdef const int32_t *offered
+        cdef PyObject **ids
         cdef list consts
         cdef bint sampled, hit
         sc = self._pool.pop() if self._pool else Scratch()
@@ -220,6 +235,7 @@ cdef class CRuleIndex:
         try:
             sc.ensure_all(snap.families)
             n_offered = sc.offered_list.length
+            offered = sc.offered_list.items
             for s in range(len(snap.segments)):
                 seg = <Segment>snap.segments[s]
                 if seg.n_slots == 0:
@@ -227,11 +243,23 @@ cdef class CRuleIndex:
                 dead = snap.dead[s]
                 consts = seg.consts
                 intset_clear(&sc.seen)
+                # 1. The posting table slots of the offered keys.
                 for k in range(n_offered):
-                    start = seg.lookup(sc.offered_list.items[k], &count)
-                    if start < 0:
-                        continue
-                    for j in range(start, start + count):
+                    pt_prefetch(&seg.postings[_mix(offered[k]) & seg.pmask])
+                # 2. The posting runs, and their first entries.
+                sc.runs.length = 0
+                for k in range(n_offered):
+                    start = seg.lookup(offered[k], &count)
+                    if start >= 0:
+                        array_push(&sc.runs, <int32_t>start)
+                        array_push(&sc.runs, count)
+                        pt_prefetch(&seg.post[start])
+                # 3. The candidates: each slot once, the dead ones dropped, and
+                # the programs they will run.
+                sc.cands.length = 0
+                for k in range(0, sc.runs.length, 2):
+                    start = sc.runs.items[k]
+                    for j in range(start, start + sc.runs.items[k + 1]):
                         slot = seg.post[j].slot
                         info = seg.post[j].info
                         if info & MULTI and not intset_add(&sc.seen, slot):
@@ -241,25 +269,43 @@ cdef class CRuleIndex:
                         candidates += 1
                         if count_only:
                             continue
-                        check = seg.post[j].check
-                        if info & EXACT:
-                            hit = True
-                        elif check >= 0:
-                            # The program is one key test, held in the entry.
-                            if not sc.done & _bit(check >> 25):
-                                sc.ensure(check >> 25)
-                            hit = intset_has(&sc.offered, check & 0x1FFFFFF) != ((info & NEGATED) != 0)
-                        else:
-                            hit = run(sc, seg.prog + (info >> 3), consts, slot)
-                        if hit:
-                            matched.append(<object>PyTuple_GET_ITEM(seg.rule_ids, slot))
+                        array_push(&sc.cands, <int32_t>j)
+                        if not info & EXACT and seg.post[j].check < 0:
+                            pt_prefetch(seg.prog + (info >> 3))
+                if count_only:
+                    candidates += _live_unindexed(seg, dead)
+                    continue
+                # 4. Each candidate decided: the hits' slots.
+                sc.hits.length = 0
+                for k in range(sc.cands.length):
+                    j = sc.cands.items[k]
+                    slot = seg.post[j].slot
+                    info = seg.post[j].info
+                    check = seg.post[j].check
+                    if info & EXACT:
+                        hit = True
+                    elif check >= 0:
+                        # The program is one key test, held in the entry.
+                        if not sc.done & _bit(check >> 25):
+                            sc.ensure(check >> 25)
+                        hit = intset_has(&sc.offered, check & 0x1FFFFFF) != ((info & NEGATED) != 0)
+                    else:
+                        hit = run(sc, seg.prog + (info >> 3), consts, slot)
+                    if hit:
+                        array_push(&sc.hits, slot)
                 for k in range(seg.n_unindexed):
                     slot = seg.unindexed[k]
                     if dead is not None and _is_dead(dead, slot):
                         continue
                     candidates += 1
-                    if not count_only and run(sc, seg.prog + seg.prog_off[slot], consts, slot):
-                        matched.append(<object>PyTuple_GET_ITEM(seg.rule_ids, slot))
+                    if run(sc, seg.prog + seg.prog_off[slot], consts, slot):
+                        array_push(&sc.hits, slot)
+                # 5. The hits' rule ids, then the list of them.
+                ids = PySequence_Fast_ITEMS(seg.rule_ids)
+                for k in range(sc.hits.length):
+                    pt_prefetch(ids[sc.hits.items[k]])
+                for k in range(sc.hits.length):
+                    matched.append(<object>ids[sc.hits.items[k]])
             self._matched += 1
             sampled = self._learn_every > 0 and self._matched % self._learn_every == 0
             if sampled and not count_only:
