@@ -225,8 +225,12 @@ cdef int _substring(Keys keys, IntArray *out, list consts, bint url, str value) 
             array_push(out, family)
             array_push(out, pid)
     array_push(out, OP_URLC if url else OP_CONTAINS)
-    array_push(out, 3)
+    array_push(out, 5)
     array_push(out, _const(consts, value))
+    # Room for the value's address, written where the program is placed in
+    # a segment (_link_consts), so that a run reads the value directly.
+    array_push(out, 0)
+    array_push(out, 0)
     if checks:
         out.items[start + 1] = <int32_t>(out.length - start)
     return 0

@@ -14,6 +14,12 @@ cdef inline double _read_double(const int32_t *p) noexcept nogil:
     return value
 
 
+cdef inline PyObject *_read_ptr(const int32_t *p) noexcept nogil:
+    cdef PyObject *value
+    memcpy(&value, p, sizeof(PyObject *))
+    return value
+
+
 cdef inline int64_t _read_int64(const int32_t *p) noexcept nogil:
     cdef int64_t value
     memcpy(&value, p, sizeof(int64_t))
@@ -221,10 +227,10 @@ cdef int run(Scratch sc, const int32_t *p, list consts, Py_ssize_t slot) except 
         return 0
     if op == OP_CONTAINS:
         sc.ensure(F_TEXT)
-        return PyUnicode_Contains(sc.folded_main, (<tuple>consts[slot])[p[2]])
+        return PyUnicode_Contains(sc.folded_main, <object>_read_ptr(p + 3))
     if op == OP_URLC:
         sc.ensure(F_TEXT)
-        value = (<tuple>consts[slot])[p[2]]
+        value = <object>_read_ptr(p + 3)
         for url in sc.folded_xurls:
             if PyUnicode_Contains(url, value):
                 return 1

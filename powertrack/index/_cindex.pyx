@@ -135,8 +135,8 @@ cdef enum:
     OP_KEY        # family, pid: the tweet offers the key
     OP_SEQ        # streams mask, n, tokens: a phrase in one of the streams
     OP_PROX       # distance, n, tokens
-    OP_CONTAINS   # const: a substring of the folded text
-    OP_URLC       # const: a substring of a folded expanded URL
+    OP_CONTAINS   # const, its address (2 words, set in a segment): a substring of the folded text
+    OP_URLC       # const, its address: a substring of a folded expanded URL
     OP_COUNT      # field, const (a (low, high) pair for the exact test), low lo/hi, high lo/hi, has high
     OP_RADIUS     # lon, lat, radius_km as doubles (2 words each)
     OP_BOX        # west, south, east, north as doubles

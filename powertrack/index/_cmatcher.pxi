@@ -275,7 +275,7 @@ cdef class CRuleIndex:
                 if count_only:
                     candidates += _live_unindexed(seg, dead)
                     continue
-                # 4. Each candidate decided: the hits' slots.
+                # 4. Each candidate decided: the hits' entries.
                 sc.hits.length = 0
                 for k in range(sc.cands.length):
                     j = sc.cands.items[k]
@@ -292,20 +292,20 @@ cdef class CRuleIndex:
                     else:
                         hit = run(sc, seg.prog + (info >> 3), consts, slot)
                     if hit:
-                        array_push(&sc.hits, slot)
+                        array_push(&sc.hits, <int32_t>j)
+                # 5. The hits' rule ids (held in their entries), then the list of them.
+                for k in range(sc.hits.length):
+                    pt_prefetch(seg.post[sc.hits.items[k]].rule_id)
+                for k in range(sc.hits.length):
+                    matched.append(<object>seg.post[sc.hits.items[k]].rule_id)
+                ids = PySequence_Fast_ITEMS(seg.rule_ids)
                 for k in range(seg.n_unindexed):
                     slot = seg.unindexed[k]
                     if dead is not None and _is_dead(dead, slot):
                         continue
                     candidates += 1
                     if run(sc, seg.prog + seg.prog_off[slot], consts, slot):
-                        array_push(&sc.hits, slot)
-                # 5. The hits' rule ids, then the list of them.
-                ids = PySequence_Fast_ITEMS(seg.rule_ids)
-                for k in range(sc.hits.length):
-                    pt_prefetch(ids[sc.hits.items[k]])
-                for k in range(sc.hits.length):
-                    matched.append(<object>ids[sc.hits.items[k]])
+                        matched.append(<object>ids[slot])
             self._matched += 1
             sampled = self._learn_every > 0 and self._matched % self._learn_every == 0
             if sampled and not count_only:

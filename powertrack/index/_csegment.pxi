@@ -23,6 +23,9 @@ ctypedef struct PostEntry:
     # key or one negated key left to check, the commonest kind) is also held
     # here as check = family << 25 | pid (NEGATED in the flags when the key
     # must be absent), so such a candidate never reads its program; -1: none.
+    # rule_id is the slot's rule id (borrowed: the segment's rule_ids tuple
+    # holds it), so that a hit does not read that tuple.
+    PyObject *rule_id
     int32_t slot
     int32_t info
     int32_t check
@@ -97,6 +100,26 @@ cdef class Segment:
             i = (i + 1) & self.pmask
 
 
+cdef void _link_consts(int32_t *p, tuple consts) noexcept:
+    # Writes into each substring test of a placed program the address of its
+    # value, which the segment's consts keep alive (see _substring).
+    cdef int32_t op = p[0]
+    cdef int32_t *child
+    cdef int32_t *end
+    cdef PyObject *value
+    if op == OP_AND or op == OP_OR:
+        child = p + 2
+        end = p + p[1]
+        while child < end:
+            _link_consts(child, consts)
+            child += child[1]
+    elif op == OP_NOT:
+        _link_consts(p + 2, consts)
+    elif op == OP_CONTAINS or op == OP_URLC:
+        value = PyTuple_GET_ITEM(consts, p[2])
+        memcpy(p + 3, &value, sizeof(PyObject *))
+
+
 cdef void *_alloc(Py_ssize_t size) except NULL:
     cdef void *p = PyMem_Malloc(max(size, 1))
     if p == NULL:
@@ -144,6 +167,8 @@ cdef Segment build_segment(list recs, const uint8_t *pid_family):
         seg.prog_off[slot] = <int32_t>words
         k = PyBytes_GET_SIZE(rec.prog) // 4
         memcpy(seg.prog + words, PyBytes_AS_STRING(rec.prog), k * sizeof(int32_t))
+        if k and rec.consts is not None:
+            _link_consts(seg.prog + words, rec.consts)
         words += k
         nk = PyBytes_GET_SIZE(rec.keys) // 4
         if nk == 0:
@@ -187,6 +212,7 @@ cdef Segment build_segment(list recs, const uint8_t *pid_family):
             while seg.postings[i].pid != pid:
                 i = (i + 1) & seg.pmask
             entry = &seg.post[seg.postings[i].start + seg.postings[i].count]
+            entry.rule_id = <PyObject *>rec.rule_id
             entry.slot = <int32_t>slot
             entry.info = (seg.prog_off[slot] << 3) | flags
             entry.check = check
