@@ -32,6 +32,7 @@ from cpython.unicode cimport PyUnicode_Contains
 
 cdef extern from "Python.h":
     bint PyUnicode_IS_ASCII(object o)
+    void *PyUnicode_1BYTE_DATA(object o)
 from libc.math cimport asin, cos, floor, fmod, pow, sin, sqrt
 from libc.stdint cimport INT64_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.string cimport memcpy, memset

@@ -25,8 +25,16 @@ _client_names = _v11._client_names
 
 
 cdef inline bint _is_decimal(object text):
-    # v11's test for an id string: ASCII digits only.
-    return (<str>text).isdigit() and (<str>text).isascii()
+    # v11's test for an id string: ASCII digits only (str.isdigit and isascii).
+    cdef Py_ssize_t i, n = len(<str>text)
+    cdef const unsigned char *data
+    if n == 0 or not PyUnicode_IS_ASCII(text):
+        return False
+    data = <const unsigned char *>PyUnicode_1BYTE_DATA(text)
+    for i in range(n):
+        if not 48 <= data[i] <= 57:
+            return False
+    return True
 
 
 cdef object _decimal_id(object text, object number):

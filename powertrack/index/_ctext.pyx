@@ -91,14 +91,57 @@ cdef inline Py_ssize_t _keycap_end(const Text *text, Py_ssize_t j) noexcept nogi
     return -1
 
 
+cdef int _grow(Span **spans, Py_ssize_t *capacity) except -1:
+    cdef Span *grown = <Span *>PyMem_Realloc(spans[0], <size_t>(capacity[0] * 2 + 16) * sizeof(Span))
+    if grown == NULL:
+        raise MemoryError()
+    spans[0] = grown
+    capacity[0] = capacity[0] * 2 + 16
+    return 0
+
+
+cdef Py_ssize_t _tokenize_latin1(
+    const uint8_t *s, Py_ssize_t n, Span **spans, Py_ssize_t *capacity, int family
+) except -1:
+    # tokenize for text whose code points are all below 256: no keycap (its
+    # U+FE0F or U+20E3), indicator, modifier or joiner can occur, so a token
+    # is a run of word characters or one pictograph (U+00A9, U+00AE); the
+    # hash is taken on the way.
+    cdef Py_ssize_t i = 0, j, count = 0
+    cdef uint64_t h, seed = hash_start(family)
+    cdef uint8_t cls
+    while i < n:
+        cls = CLASSES[s[i]]
+        if cls & WORD:
+            h = hash_step(seed, s[i])
+            j = i + 1
+            while j < n and CLASSES[s[j]] & WORD:
+                h = hash_step(h, s[j])
+                j += 1
+        elif cls & PICTOGRAPH:
+            h = hash_step(seed, s[i])
+            j = i + 1
+        else:
+            i += 1
+            continue
+        if count == capacity[0]:
+            _grow(spans, capacity)
+        spans[0][count].start = i
+        spans[0][count].end = j
+        spans[0][count].hash = h
+        count += 1
+        i = j
+    return count
+
+
 cdef Py_ssize_t tokenize(const Text *text, Span **spans, Py_ssize_t *capacity, int family) except -1:
     """Cut ``text`` into tokens; ``*spans`` grows as needed. Returns the token count."""
     cdef Py_ssize_t n = text.length, i = 0, j, count = 0
     cdef uint32_t c
-    cdef Span *grown
-    cdef const uint8_t *ascii
     if CLASSES == NULL:
         ensure_classes()
+    if text.kind == 1:
+        return _tokenize_latin1(<const uint8_t *>text.data, n, spans, capacity, family)
     while i < n:
         c = char_at(text, i)
         j = -1
@@ -130,11 +173,7 @@ cdef Py_ssize_t tokenize(const Text *text, Span **spans, Py_ssize_t *capacity, i
             i += 1
             continue
         if count == capacity[0]:
-            grown = <Span *>PyMem_Realloc(spans[0], <size_t>(capacity[0] * 2 + 16) * sizeof(Span))
-            if grown == NULL:
-                raise MemoryError()
-            spans[0] = grown
-            capacity[0] = capacity[0] * 2 + 16
+            _grow(spans, capacity)
         spans[0][count].start = i
         spans[0][count].end = j
         spans[0][count].hash = hash_span(family, text, i, j)
@@ -152,6 +191,19 @@ def tokens(str folded) -> list:
     try:
         count = tokenize(&text, &spans, &capacity, 0)
         return [folded[spans[k].start:spans[k].end] for k in range(count)]
+    finally:
+        PyMem_Free(spans)
+
+
+def token_hashes(str folded, int family) -> list:
+    """The key hash of each token of folded text, as :func:`tokenize` gives it (for tests)."""
+    cdef Text text
+    cdef Span *spans = NULL
+    cdef Py_ssize_t capacity = 0, count, k
+    text_of(folded, &text)
+    try:
+        count = tokenize(&text, &spans, &capacity, family)
+        return [spans[k].hash for k in range(count)]
     finally:
         PyMem_Free(spans)
 
