@@ -445,15 +445,19 @@ cdef class Scratch:
 
     cdef int _offer_grams(self, int family, str folded, Py_ssize_t start, Py_ssize_t end, int n) except -1:
         cdef Text text
-        cdef Py_ssize_t i, k
-        cdef uint32_t chars[3]
+        cdef Py_ssize_t i
+        cdef uint64_t code = 0
+        cdef int shift = 21 * (n - 1)
         cdef GramEntry *g
         cdef KeyTable table = self.table
         text_of(folded, &text)
-        for i in range(start, end - n + 1):
-            for k in range(n):
-                chars[k] = char_at(&text, i + k)
-            g = table.gram(family, _gram_code(chars, n))
+        # The code of the n-gram at i (_gram_code: the first code point in
+        # the low bits) rolls on: the oldest point leaves, the next comes in.
+        for i in range(start, min(start + n - 1, end)):
+            code = (code >> 21) | (<uint64_t>char_at(&text, i) << shift)
+        for i in range(start + n - 1, end):
+            code = (code >> 21) | (<uint64_t>char_at(&text, i) << shift)
+            g = table.gram(family, code)
             # An n-gram key that no rule is posted under and no program tests
             # is not offered at all: most common n-grams stop here.
             if g != NULL and (g.posted or g.tested):

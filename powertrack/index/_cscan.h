@@ -42,4 +42,25 @@ static inline const unsigned char *pt_plain_run(const unsigned char *p, const un
         p++;
     return p;
 }
+/* The closing quote of a string body at p when it comes before any other
+ * byte that needs a look and within 16 bytes: most keys and many values.
+ * NULL otherwise (the caller then takes the general loop). */
+static inline const unsigned char *pt_short_string(const unsigned char *p, const unsigned char *end) {
+#if defined(__SSE2__)
+    if (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+        __m128i other = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
+                                     _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+        unsigned q = (unsigned)_mm_movemask_epi8(quote);
+        unsigned o = (unsigned)_mm_movemask_epi8(other);
+        /* The first quote, if no other such byte lies before it. */
+        if (q && (o & ((q & -q) - 1)) == 0)
+            return p + __builtin_ctz(q);
+    }
+#else
+    (void)end;
+#endif
+    return NULL;
+}
 #endif

@@ -15,6 +15,7 @@ from libc.string cimport memcmp
 
 cdef extern from "_cscan.h":
     const unsigned char *pt_plain_run(const unsigned char *p, const unsigned char *end) noexcept nogil
+    const unsigned char *pt_short_string(const unsigned char *p, const unsigned char *end) noexcept nogil
 
 cdef extern from "Python.h":
     double PyOS_string_to_double(const char *s, char **endptr, object overflow_exception) except? -1.0
@@ -85,10 +86,21 @@ cdef inline int hex4(const unsigned char* p) noexcept nogil:
         v = v * 16 + d
     return v
 
-cdef int scan_string(Cur* c, int* escaped) noexcept nogil:
+cdef inline int scan_string(Cur* c, int* escaped) noexcept nogil:
     # c.p just after the opening quote; leaves c.p after the closing one.
     # 1 when valid, 0 otherwise; escaped set when a backslash was seen.
-    # The plain runs between the bytes that need a look go by in _cscan.h.
+    # A short plain string is taken here, inline; any other in _scan_string.
+    cdef const unsigned char* q = pt_short_string(c.p, c.end)
+    if q != NULL:
+        escaped[0] = 0
+        c.p = q + 1
+        return 1
+    return _scan_string(c, escaped)
+
+
+cdef int _scan_string(Cur* c, int* escaped) noexcept nogil:
+    # scan_string's general way: the plain runs between the bytes that need
+    # a look go by in _cscan.h.
     cdef const unsigned char* p = c.p
     cdef const unsigned char* end = c.end
     cdef unsigned char ch
