@@ -309,6 +309,7 @@ cdef object _user(Cur* c):
     cdef const unsigned char* key
     cdef Py_ssize_t size
     cdef int m
+    cdef unsigned char first
     cdef _WUser user
     if is_null(c):
         return None
@@ -318,27 +319,30 @@ cdef object _user(Cur* c):
         if not read_key(c, &key, &size):
             return _BAIL
         value = 0   # not read
-        if key_is(key, size, "id_str", 6):
+        # By the key's first byte, then in full: most of a user's members
+        # are skipped after one or two compares.
+        first = key[0] if size else 0
+        if first == c'i' and key_is(key, size, "id_str", 6):
             value = user.id_str = read_str(c)
-        elif key_is(key, size, "id", 2):
+        elif first == c'i' and key_is(key, size, "id", 2):
             value = user.id = read_int(c)
-        elif key_is(key, size, "screen_name", 11):
+        elif first == c's' and key_is(key, size, "screen_name", 11):
             value = user.screen_name = read_str(c)
-        elif key_is(key, size, "name", 4):
+        elif first == c'n' and key_is(key, size, "name", 4):
             value = user.name = read_str(c)
-        elif key_is(key, size, "description", 11):
+        elif first == c'd' and key_is(key, size, "description", 11):
             value = user.description = read_str(c)
-        elif key_is(key, size, "location", 8):
+        elif first == c'l' and key_is(key, size, "location", 8):
             value = user.location = read_str(c)
-        elif key_is(key, size, "verified", 8):
+        elif first == c'v' and key_is(key, size, "verified", 8):
             value = user.verified = read_bool(c)
-        elif key_is(key, size, "followers_count", 15):
+        elif first == c'f' and key_is(key, size, "followers_count", 15):
             value = user.followers_count = read_int(c)
-        elif key_is(key, size, "friends_count", 13):
+        elif first == c'f' and key_is(key, size, "friends_count", 13):
             value = user.friends_count = read_int(c)
-        elif key_is(key, size, "statuses_count", 14):
+        elif first == c's' and key_is(key, size, "statuses_count", 14):
             value = user.statuses_count = read_int(c)
-        elif key_is(key, size, "listed_count", 12):
+        elif first == c'l' and key_is(key, size, "listed_count", 12):
             value = user.listed_count = read_int(c)
         elif not skip_value(c):
             return _BAIL
@@ -407,12 +411,84 @@ cdef inline _WEntities _flat(_WStatus st):
     return st.flat
 
 
+cdef enum:
+    # The members of a status that _status reads, by key (_status_key).
+    K_OTHER, K_ID_STR, K_ID, K_TEXT, K_FULL_TEXT, K_USER, K_ENTITIES, K_XENTITIES
+    K_XTWEET, K_RT, K_QUOTED, K_LANG, K_IS_QUOTE, K_REPLY_SID_STR, K_REPLY_SID
+    K_REPLY_UID_STR, K_REPLY_UID, K_REPLY_NAME, K_SOURCE, K_PLACE, K_GEO, K_COORDS
+    K_SCOPES, K_LIST
+
+
+cdef inline int _status_key(const unsigned char* key, Py_ssize_t size) noexcept nogil:
+    # Which member a status key names (K_LIST: an entity list of the
+    # flattened form), by its first byte and then in full; K_OTHER for the
+    # rest, which are skipped.
+    if size < 2:
+        return K_OTHER
+    cdef unsigned char first = key[0]
+    if first == c'i':
+        if key_is(key, size, "id_str", 6):
+            return K_ID_STR
+        if key_is(key, size, "id", 2):
+            return K_ID
+        if key_is(key, size, "is_quote_status", 15):
+            return K_IS_QUOTE
+        if key_is(key, size, "in_reply_to_status_id_str", 25):
+            return K_REPLY_SID_STR
+        if key_is(key, size, "in_reply_to_status_id", 21):
+            return K_REPLY_SID
+        if key_is(key, size, "in_reply_to_user_id_str", 23):
+            return K_REPLY_UID_STR
+        if key_is(key, size, "in_reply_to_user_id", 19):
+            return K_REPLY_UID
+        if key_is(key, size, "in_reply_to_screen_name", 23):
+            return K_REPLY_NAME
+        return K_OTHER
+    if first == c't':
+        return K_TEXT if key_is(key, size, "text", 4) else K_OTHER
+    if first == c'f':
+        return K_FULL_TEXT if key_is(key, size, "full_text", 9) else K_OTHER
+    if first == c'u':
+        if key_is(key, size, "user", 4):
+            return K_USER
+        return K_LIST if _entity_list(key, size) >= 0 else K_OTHER
+    if first == c'e':
+        if key_is(key, size, "entities", 8):
+            return K_ENTITIES
+        if key_is(key, size, "extended_entities", 17):
+            return K_XENTITIES
+        if key_is(key, size, "extended_tweet", 14):
+            return K_XTWEET
+        return K_OTHER
+    if first == c'r':
+        return K_RT if key_is(key, size, "retweeted_status", 16) else K_OTHER
+    if first == c'q':
+        return K_QUOTED if key_is(key, size, "quoted_status", 13) else K_OTHER
+    if first == c'l':
+        return K_LANG if key_is(key, size, "lang", 4) else K_OTHER
+    if first == c's':
+        if key_is(key, size, "source", 6):
+            return K_SOURCE
+        if key_is(key, size, "scopes", 6):
+            return K_SCOPES
+        return K_LIST if _entity_list(key, size) >= 0 else K_OTHER
+    if first == c'p':
+        return K_PLACE if key_is(key, size, "place", 5) else K_OTHER
+    if first == c'g':
+        return K_GEO if key_is(key, size, "geo", 3) else K_OTHER
+    if first == c'c':
+        return K_COORDS if key_is(key, size, "coordinates", 11) else K_OTHER
+    if first == c'h' or first == c'm':
+        return K_LIST if _entity_list(key, size) >= 0 else K_OTHER
+    return K_OTHER
+
+
 cdef object _status(Cur* c):
     # A status object (also a retweeted or quoted one), None for null, or _BAIL.
     cdef const unsigned char* key
     cdef const unsigned char* start
     cdef Py_ssize_t size
-    cdef int m, which
+    cdef int m, which, k
     cdef _WStatus st
     if is_null(c):
         return None
@@ -422,58 +498,59 @@ cdef object _status(Cur* c):
         if not read_key(c, &key, &size):
             return _BAIL
         value = 0   # not read
-        if size < 2:
+        k = _status_key(key, size)
+        if k == K_OTHER:
             if not skip_value(c):
                 return _BAIL
-        elif key_is(key, size, "id_str", 6):
+        elif k == K_ID_STR:
             value = st.id_str = read_str(c)
-        elif key_is(key, size, "id", 2):
+        elif k == K_ID:
             value = st.id = read_int(c)
-        elif key_is(key, size, "text", 4):
+        elif k == K_TEXT:
             value = st.text = read_str(c)
-        elif key_is(key, size, "full_text", 9):
+        elif k == K_FULL_TEXT:
             value = st.full_text = read_str(c)
-        elif key_is(key, size, "user", 4):
+        elif k == K_USER:
             value = _user(c)
             if value is not _BAIL:
                 st.user = value
-        elif key_is(key, size, "entities", 8):
+        elif k == K_ENTITIES:
             value = _entities(c)
             if value is not _BAIL:
                 st.entities = value
-        elif key_is(key, size, "extended_entities", 17):
+        elif k == K_XENTITIES:
             value = _xmedia(c)
             if value is not _BAIL:
                 st.xmedia = value
-        elif key_is(key, size, "extended_tweet", 14):
+        elif k == K_XTWEET:
             value = _extended(c)
             if value is not _BAIL:
                 st.extended_tweet = value
-        elif key_is(key, size, "retweeted_status", 16):
+        elif k == K_RT:
             value = _status(c)
             if value is not _BAIL:
                 st.retweeted_status = value
-        elif key_is(key, size, "quoted_status", 13):
+        elif k == K_QUOTED:
             value = _status(c)
             if value is not _BAIL:
                 st.quoted_status = value
-        elif key_is(key, size, "lang", 4):
+        elif k == K_LANG:
             value = st.lang = read_str(c)
-        elif key_is(key, size, "is_quote_status", 15):
+        elif k == K_IS_QUOTE:
             value = st.is_quote_status = read_bool(c)
-        elif key_is(key, size, "in_reply_to_status_id_str", 25):
+        elif k == K_REPLY_SID_STR:
             value = st.in_reply_to_status_id_str = read_str(c)
-        elif key_is(key, size, "in_reply_to_status_id", 21):
+        elif k == K_REPLY_SID:
             value = st.in_reply_to_status_id = read_int(c)
-        elif key_is(key, size, "in_reply_to_user_id_str", 23):
+        elif k == K_REPLY_UID_STR:
             value = st.in_reply_to_user_id_str = read_str(c)
-        elif key_is(key, size, "in_reply_to_user_id", 19):
+        elif k == K_REPLY_UID:
             value = st.in_reply_to_user_id = read_int(c)
-        elif key_is(key, size, "in_reply_to_screen_name", 23):
+        elif k == K_REPLY_NAME:
             value = st.in_reply_to_screen_name = read_str(c)
-        elif key_is(key, size, "source", 6):
+        elif k == K_SOURCE:
             value = st.source = read_str(c)
-        elif key_is(key, size, "place", 5):
+        elif k == K_PLACE:
             if is_null(c):
                 st.place = None
             else:
@@ -481,25 +558,22 @@ cdef object _status(Cur* c):
                 if not skip_value(c):
                     return _BAIL
                 st.place = PyBytes_FromStringAndSize(<const char*>start, c.p - start)
-        elif key_is(key, size, "geo", 3):
+        elif k == K_GEO:
             st.geo = not is_null(c)
             if st.geo and not skip_value(c):
                 return _BAIL
-        elif key_is(key, size, "coordinates", 11):
+        elif k == K_COORDS:
             if not _point(c, st):
                 return _BAIL
-        elif key_is(key, size, "scopes", 6):
+        elif k == K_SCOPES:
             if not _scopes(c, st):
                 return _BAIL
         else:
+            # The flattened form: the lists at the top level (a top-level
+            # media alone does not make it; v11 reads it only then).
             which = _entity_list(key, size)
-            if which >= 0:
-                # The flattened form: the lists at the top level (a top-level
-                # media alone does not make it; v11 reads it only then).
-                st.flat_entities = st.flat_entities or which != E_MEDIA
-                if not _read_entity_list(c, _flat(st), which):
-                    return _BAIL
-            elif not skip_value(c):
+            st.flat_entities = st.flat_entities or which != E_MEDIA
+            if not _read_entity_list(c, _flat(st), which):
                 return _BAIL
         if value is _BAIL:
             return _BAIL
