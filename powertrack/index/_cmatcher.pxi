@@ -21,6 +21,10 @@ cdef inline bint _is_dead(object dead, Py_ssize_t slot):
     return ((<const uint8_t *>PyBytes_AS_STRING(dead))[slot >> 3] >> (slot & 7)) & 1
 
 
+# How many candidates ahead a match asks for a program.
+cdef Py_ssize_t _AHEAD = 8
+
+
 cdef Py_ssize_t _live_unindexed(Segment seg, object dead):
     cdef Py_ssize_t k, live = 0
     for k in range(seg.n_unindexed):
@@ -254,8 +258,7 @@ cdef class CRuleIndex:
                         array_push(&sc.runs, <int32_t>start)
                         array_push(&sc.runs, count)
                         pt_prefetch(&seg.post[start])
-                # 3. The candidates: each slot once, the dead ones dropped, and
-                # the programs they will run.
+                # 3. The candidates: each slot once, the dead ones dropped.
                 sc.cands.length = 0
                 for k in range(0, sc.runs.length, 2):
                     start = sc.runs.items[k]
@@ -270,14 +273,21 @@ cdef class CRuleIndex:
                         if count_only:
                             continue
                         array_push(&sc.cands, <int32_t>j)
-                        if not info & EXACT and seg.post[j].check < 0:
-                            pt_prefetch(seg.prog + (info >> 3))
                 if count_only:
                     candidates += _live_unindexed(seg, dead)
                     continue
                 # 4. Each candidate decided: the hits' entries.
                 sc.hits.length = 0
+                for k in range(min(_AHEAD, sc.cands.length)):
+                    j = sc.cands.items[k]
+                    if not seg.post[j].info & EXACT and seg.post[j].check < 0:
+                        pt_prefetch(seg.prog + (seg.post[j].info >> 3))
                 for k in range(sc.cands.length):
+                    # The program a few candidates on, asked for ahead.
+                    if k + _AHEAD < sc.cands.length:
+                        j = sc.cands.items[k + _AHEAD]
+                        if not seg.post[j].info & EXACT and seg.post[j].check < 0:
+                            pt_prefetch(seg.prog + (seg.post[j].info >> 3))
                     j = sc.cands.items[k]
                     slot = seg.post[j].slot
                     info = seg.post[j].info
