@@ -17,7 +17,6 @@ from powertrack.index.index import RuleIndex, log_implementation
 from powertrack.rules.errors import RuleSyntaxError
 from powertrack.rules.parser import parse_rule
 from powertrack.tweets.errors import TweetFormatError
-from powertrack.tweets.model import Tweet
 
 __all__ = ["RulesFileError", "read_rules", "run_match"]
 
@@ -137,9 +136,8 @@ def run_match(rules_path: Path | None, tweets_path: Path | None, *, text_mode: b
             if not line.strip():
                 continue
             try:
-                # Straight from the bytes; the full view only for a tweet that matched.
-                matched = index.match_json(line)
-                tweet_id = Tweet.from_json(line).id if matched else None
+                # Straight from the bytes, the id read on the way.
+                tweet_id, matched = index.match_json_id(line)
             except TweetFormatError as exc:
                 print(f"tweets line {number}: skipped malformed tweet: {exc}", file=sys.stderr)
                 continue

@@ -56,6 +56,11 @@ cdef inline str _folded(str value):
 cdef str _fold_unicode(str text):
     # powertrack.text.fold step by step, calling unicodedata's C functions
     # directly (no Python frame); tests hold the two to the same answers.
+    if PyUnicode_KIND(text) == 1:
+        # Below U+0100 no code point is a combining mark, the second of a
+        # composition or changed by NFC, and neither is any that case folding
+        # gives (U+03BC among them): the text and its folding are both NFC.
+        return text.casefold()
     if "\ufe0f" in text:
         text = text.replace("\ufe0f", "")
     cdef str folded = (<str>_nfc("NFC", text)).casefold()

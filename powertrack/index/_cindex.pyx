@@ -28,7 +28,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport PyObject
 from cpython.sequence cimport PySequence_Fast_ITEMS
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
-from cpython.unicode cimport PyUnicode_Contains
+from cpython.unicode cimport PyUnicode_Contains, PyUnicode_KIND
 
 cdef extern from "Python.h":
     bint PyUnicode_IS_ASCII(object o)
@@ -52,6 +52,7 @@ from powertrack.index._ctext cimport (
 )
 
 import collections
+import gc
 import threading
 from unicodedata import is_normalized as _is_nfc, normalize as _nfc
 

@@ -108,14 +108,24 @@ cdef class CRuleIndex:
     def add_many(self, items):
         """Add many ``(rule_id, rule)`` pairs at once, as :meth:`add` would one by one."""
         cdef dict recs = {}
-        compiled = [(rule_id, *_tree_and_code(rule)) for rule_id, rule in items]
-        with self._write_lock:
-            for rule_id, tree, code in compiled:
-                recs[rule_id] = compile_rule(self._keys, rule_id, tree, code)
-            for rule_id in recs:
-                self._discard(rule_id, False)
-            self._put(list(recs.values()))
-            self._publish()
+        # A bulk load allocates millions of objects that all live on, and the
+        # cyclic collector would traverse the growing heap again and again
+        # (a million rules loaded 2.6 times slower with it running): it is
+        # paused for the load and resumed after, as it was.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            compiled = [(rule_id, *_tree_and_code(rule)) for rule_id, rule in items]
+            with self._write_lock:
+                for rule_id, tree, code in compiled:
+                    recs[rule_id] = compile_rule(self._keys, rule_id, tree, code)
+                for rule_id in recs:
+                    self._discard(rule_id, False)
+                self._put(list(recs.values()))
+                self._publish()
+        finally:
+            if collecting:
+                gc.enable()
 
     def remove(self, rule_id):
         """Remove a rule; KeyError if there is none with that id."""
@@ -209,6 +219,13 @@ cdef class CRuleIndex:
         if doc is None:
             doc = doc_of_tweet(Tweet.from_json(raw))
         return self._match(doc, False)
+
+    def match_json_id(self, raw):
+        """The tweet's id and :meth:`match_json`, from one read of the JSON."""
+        cdef Doc doc = doc_of_fast_json(raw)
+        if doc is None:
+            doc = doc_of_tweet(Tweet.from_json(raw))
+        return doc.id, self._match(doc, False)
 
     def match_doc(self, Doc doc not None):
         """Ids of the rules that match a :class:`Doc` (as :meth:`match`)."""

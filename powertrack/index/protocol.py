@@ -41,6 +41,9 @@ class Matcher(Protocol[RuleId]):
     def match_json(self, raw: bytes | bytearray | memoryview | str) -> list[RuleId]:
         """:meth:`match` for a tweet's JSON; TweetFormatError if it is not a tweet."""
 
+    def match_json_id(self, raw: bytes | bytearray | memoryview | str) -> tuple[str, list[RuleId]]:
+        """The tweet's id and :meth:`match_json`, from one read of the JSON."""
+
     def candidates(self, tweet: Tweet) -> int:
         """How many rules a match of ``tweet`` evaluates or accepts."""
 

@@ -182,6 +182,11 @@ class PyRuleIndex(Generic[RuleId]):
         """:meth:`match` for a tweet's JSON; ``TweetFormatError`` if it is not a tweet."""
         return self.match(Tweet.from_json(raw))
 
+    def match_json_id(self, raw: bytes | bytearray | memoryview | str) -> tuple[str, list[RuleId]]:
+        """The tweet's id and :meth:`match_json`, from one read of the JSON."""
+        tweet = Tweet.from_json(raw)
+        return tweet.id, self.match(tweet)
+
     def candidates(self, tweet: Tweet) -> int:
         """How many rules a match of ``tweet`` evaluates or accepts (for measurement)."""
         return len(self._gather(TweetView(tweet)))

@@ -31,13 +31,13 @@ def test_tokens_agree_on_generated_text(text: str) -> None:
     assert _ctext.tokens(folded) == tokenize_folded(folded)
 
 
-# Text whose code points all lie below 256 takes the tokenizer's one-byte way:
-# letters, digits and marks of Latin-1, its pictographs (U+00A9, U+00AE), its
-# other signs and spaces.
+# Text whose code points all lie below 256 takes the one-byte ways of the
+# tokenizer and of folding: letters, digits and marks of Latin-1, its
+# pictographs (U+00A9, U+00AE), its other signs and spaces.
 _LATIN1 = st.sampled_from(
     [
         "a", "Z", "7", "#", "*", " ", "-", "\n", "©", "®", "ß", "é", "ÿ", "µ", "ª", "º",
-        "²", "¼", "×", "÷", "¿", "\xa0", "\xad", "·",
+        "²", "¼", "×", "÷", "¿", "\xa0", "\xad", "·", "À", "Ö", "É", "Þ", "Ð", "´", "¨",
     ]
 )  # fmt: skip
 
@@ -46,6 +46,7 @@ _LATIN1 = st.sampled_from(
 @given(st.lists(_LATIN1, max_size=24).map("".join), st.integers(0, 40))
 def test_latin1_tokens_and_hashes_agree(text: str, family: int) -> None:
     folded = fold(text)
+    assert _cindex.fold_text(text) == folded
     tokens = tokenize_folded(folded)
     assert _ctext.tokens(folded) == tokens
     assert _ctext.token_hashes(folded, family) == [_ctext.key_hash(family, t) for t in tokens]

@@ -3,6 +3,7 @@ while matching."""
 
 from __future__ import annotations
 
+import gc
 import gzip
 import random
 import threading
@@ -255,6 +256,30 @@ def test_match_json_is_match_of_the_parsed_tweet(make: Make) -> None:
         for number, line in enumerate(lines):
             if number >= 1000:
                 break
-            assert sorted(index.match_json(line)) == sorted(index.match(Tweet.from_json(line)))
+            tweet = Tweet.from_json(line)
+            assert sorted(index.match_json(line)) == sorted(index.match(tweet))
+            tweet_id, matched = index.match_json_id(line)
+            assert tweet_id == tweet.id
+            assert sorted(matched) == sorted(index.match(tweet))
     with pytest.raises(TweetFormatError):
         index.match_json(b'{"delete": {}}')
+    with pytest.raises(TweetFormatError):
+        index.match_json_id(b'{"delete": {}}')
+
+
+@pytest.mark.parametrize("make", IMPLEMENTATIONS)
+def test_add_many_leaves_the_cyclic_collector_as_it_found_it(make: Make) -> None:
+    index: Matcher[int] = make()
+    assert gc.isenabled()
+    index.add_many([(1, "alpha beta"), (2, "#gamma")])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        index.add_many([(3, "delta")])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(RuleSyntaxError):
+        index.add_many([(4, "epsilon"), (5, "(unclosed")])
+    assert gc.isenabled()
+    assert sorted(index.match(_tweet("alpha beta delta", hashtags=("gamma",)))) == [1, 2, 3]

@@ -459,5 +459,8 @@ def test_match_json_answers_as_match() -> None:
         expected = sorted(pure.match(tweet))
         assert sorted(compiled.match_json(line)) == expected
         assert sorted(pure.match_json(line)) == expected
+        for index in (compiled, pure):
+            tweet_id, matched = index.match_json_id(line)
+            assert (tweet_id, sorted(matched)) == (tweet.id, expected)
     with pytest.raises(TweetFormatError):
         compiled.match_json(b'{"delete":{"status":{"id":1}}}')
