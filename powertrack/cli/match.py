@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 _MAINTAIN_EVERY = 1024
 # Files larger than this show a progress bar when stderr is a terminal.
 _PROGRESS_MIN_BYTES = 5_000_000
+_PROGRESS_EVERY = 256
 
 
 class RulesFileError(ValueError):
@@ -75,6 +76,7 @@ def _tweet_lines(stream: IO[bytes], total: int | None) -> Iterator[bytes]:
     if total is None:
         yield from stream
         return
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -89,11 +91,20 @@ def _tweet_lines(stream: IO[bytes], total: int | None) -> Iterator[bytes]:
         TransferSpeedColumn(),
         TimeRemainingColumn(),
         transient=True,
+        # On stderr, as the bar: stdout carries only the matches.
+        console=Console(stderr=True),
     ) as progress:
         task = progress.add_task("matching", total=total)
-        for line in stream:
-            progress.advance(task, len(line))
+        # The bar moves every _PROGRESS_EVERY lines: an update per line would
+        # cost more than matching the line.
+        pending = 0
+        for number, line in enumerate(stream, start=1):
+            pending += len(line)
+            if number % _PROGRESS_EVERY == 0:
+                progress.advance(task, pending)
+                pending = 0
             yield line
+        progress.advance(task, pending)
 
 
 def run_match(rules_path: Path | None, tweets_path: Path | None, *, text_mode: bool) -> int:
@@ -111,15 +122,19 @@ def run_match(rules_path: Path | None, tweets_path: Path | None, *, text_mode: b
 
     log_implementation(logger)
     index: RuleIndex[int] = RuleIndex()
+    parsed = []
     for ordinal, rule_line in enumerate(rule_lines):
         try:
-            index.add(ordinal, parse_rule(rule_line.value))
+            parsed.append((ordinal, parse_rule(rule_line.value)))
         except RuleSyntaxError as exc:
             print(
                 f"rules line {rule_line.line}: skipped invalid rule {rule_line.value!r}: {exc}",
                 file=sys.stderr,
             )
+    index.add_many(parsed)
     out = sys.stdout.buffer
+    # Each rule's part of an output line, serialized once.
+    fragments = [orjson.dumps({"id": line.id, "tag": line.tag}) for line in rule_lines]
     with ExitStack() as stack:
         if str(tweets_path) == "-":
             stream: IO[bytes] = sys.stdin.buffer
@@ -146,13 +161,13 @@ def run_match(rules_path: Path | None, tweets_path: Path | None, *, text_mode: b
                 index.maintain()
             if not matched:
                 continue
-            record = {
-                "id": tweet_id,
-                "matching_rules": [
-                    {"id": rule_lines[ordinal].id, "tag": rule_lines[ordinal].tag}
-                    for ordinal in sorted(matched)
-                ],
-            }
-            out.write(orjson.dumps(record) + b"\n")
+            # {"id": ..., "matching_rules": [{"id": ..., "tag": ...}, ...]}
+            out.write(
+                b'{"id":'
+                + orjson.dumps(tweet_id)
+                + b',"matching_rules":['
+                + b",".join([fragments[ordinal] for ordinal in sorted(matched)])
+                + b"]}\n"
+            )
     out.flush()
     return 0

@@ -137,3 +137,44 @@ def test_progress_bar_passes_every_line_through() -> None:
 
     data = b"".join(b'{"n": %d}\n' % number for number in range(1000))
     assert list(_tweet_lines(io.BytesIO(data), len(data))) == data.splitlines(keepends=True)
+
+
+def test_the_progress_bar_goes_to_a_terminal_and_stdout_keeps_only_matches(
+    tmp_path: Path,
+) -> None:
+    # stderr on a pseudo-terminal, stdout to a file: the bar is drawn on the
+    # terminal and the file holds exactly one JSON line per matching tweet.
+    import os
+    import pty
+
+    rules_file = tmp_path / "rules.jsonl"
+    rules_file.write_text('{"id": "r", "value": "pizza"}\n')
+    tweets_file = tmp_path / "tweets.jsonl"
+    lines = [_v11(str(n), "pizza time" if n % 3 == 0 else "salad") for n in range(1, 45_000)]
+    tweets_file.write_bytes(b"\n".join(lines) + b"\n")
+    assert tweets_file.stat().st_size > 5_000_000
+    leader, follower = pty.openpty()
+    out_file = tmp_path / "out.jsonl"
+    with out_file.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "powertrack", "match", "--rules", str(rules_file),
+             "--tweets", str(tweets_file)],
+            stdout=out, stderr=follower, env={**os.environ, "COLUMNS": "80"},
+        )  # fmt: skip
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        assert process.wait(timeout=120) == 0
+    os.close(leader)
+    written = out_file.read_bytes()
+    assert written.endswith(b"}\n")
+    records = [orjson.loads(line) for line in written.split(b"\n")[:-1]]
+    assert [record["id"] for record in records] == [str(n) for n in range(3, 45_000, 3)]
+    assert "━" in drawn.decode(errors="replace")
