@@ -597,6 +597,8 @@ cdef object _scan_v11(bytes raw):
     return st if c.p == c.end else None
 
 
+@cython.final
+@cython.no_gc  # strings and lists of strings and tuples of them: no cycle
 cdef class _Body:
     # One status's own text and entities, as v11._tweet reads them.
     cdef str text
@@ -646,8 +648,9 @@ cdef _Body _body(_WStatus st):
         body.urls = [(u.url, u.expanded_url) for u in found.urls]
         body.media = []
     else:
-        body.hashtags = list(ents.hashtags) if ents.hashtags else []
-        body.symbols = list(ents.symbols) if ents.symbols else []
+        # The scanned lists are the body's own: nothing else holds them.
+        body.hashtags = ents.hashtags if ents.hashtags is not None else []
+        body.symbols = ents.symbols if ents.symbols is not None else []
         body.mentions = []
         if ents.mentions:
             for screen_name, id_str, number in ents.mentions:
