@@ -309,36 +309,11 @@ cdef class KeyTable:
                 return g
             i = (i + 1) & self.gram_mask
 
-    cdef inline Entry *lookup(
-        self, int family, const Text *text, Py_ssize_t start, Py_ssize_t end, uint64_t h
+    cdef inline Entry *_find(
+        self, int family, Py_ssize_t n, uint64_t h, const Text *text, Py_ssize_t start, bint compare
     ) noexcept nogil:
-        """The entry of the key, or NULL."""
-        cdef Py_ssize_t i, k, n = end - start
-        cdef Entry *e
-        cdef int32_t wanted = <int32_t>((n << 8) | family)
-        if not self.maybe(h):
-            return NULL
-        i = <Py_ssize_t>(h & <uint64_t>self.mask)
-        while True:
-            e = &self.entries[i]
-            if pt_load_acquire(&e.pid) < 0:
-                return NULL
-            if e.hash == h and e.length_family == wanted:
-                for k in range(n):
-                    if e.chars[k] != char_at(text, start + k):
-                        break
-                else:
-                    return e
-            i = (i + 1) & self.mask
-
-    cdef inline Entry *probe(self, int family, Py_ssize_t n, uint64_t h) noexcept nogil:
-        """The first entry with the key's hash, length and family, or NULL.
-
-        :meth:`lookup` in two steps, for a batch of keys whose entries were
-        asked for ahead (:meth:`prefetch`): the entry's code points are
-        compared by :meth:`holds`, and if they differ the caller takes the
-        plain :meth:`lookup`.
-        """
+        # The first entry with the key's hash, length and family, and when
+        # ``compare`` the code points of text[start:start + n]; or NULL.
         cdef Py_ssize_t i
         cdef Entry *e
         cdef int32_t wanted = <int32_t>((n << 8) | family)
@@ -349,9 +324,27 @@ cdef class KeyTable:
             e = &self.entries[i]
             if pt_load_acquire(&e.pid) < 0:
                 return NULL
-            if e.hash == h and e.length_family == wanted:
+            if e.hash == h and e.length_family == wanted and (
+                not compare or self.holds(e, text, start, start + n)
+            ):
                 return e
             i = (i + 1) & self.mask
+
+    cdef inline Entry *lookup(
+        self, int family, const Text *text, Py_ssize_t start, Py_ssize_t end, uint64_t h
+    ) noexcept nogil:
+        """The entry of the key, or NULL."""
+        return self._find(family, end - start, h, text, start, True)
+
+    cdef inline Entry *probe(self, int family, Py_ssize_t n, uint64_t h) noexcept nogil:
+        """The first entry with the key's hash, length and family, or NULL.
+
+        :meth:`lookup` in two steps, for a batch of keys whose entries were
+        asked for ahead (:meth:`prefetch`): the entry's code points are
+        compared by :meth:`holds`, and if they differ the caller takes the
+        plain :meth:`lookup`.
+        """
+        return self._find(family, n, h, NULL, 0, False)
 
     cdef inline void prefetch(self, uint64_t h) noexcept nogil:
         """Ask for the key's first entry, if the filter lets it by."""

@@ -100,6 +100,18 @@ cdef int _grow(Span **spans, Py_ssize_t *capacity) except -1:
     return 0
 
 
+cdef inline int _push(
+    Span **spans, Py_ssize_t *capacity, Py_ssize_t count, Py_ssize_t start, Py_ssize_t end, uint64_t h
+) except -1:
+    # Span number ``count`` (the spans grow as needed).
+    if count == capacity[0]:
+        _grow(spans, capacity)
+    spans[0][count].start = start
+    spans[0][count].end = end
+    spans[0][count].hash = h
+    return 0
+
+
 cdef Py_ssize_t _tokenize_latin1(
     const uint8_t *s, Py_ssize_t n, Span **spans, Py_ssize_t *capacity, int family
 ) except -1:
@@ -124,11 +136,7 @@ cdef Py_ssize_t _tokenize_latin1(
         else:
             i += 1
             continue
-        if count == capacity[0]:
-            _grow(spans, capacity)
-        spans[0][count].start = i
-        spans[0][count].end = j
-        spans[0][count].hash = h
+        _push(spans, capacity, count, i, j, h)
         count += 1
         i = j
     return count
@@ -172,11 +180,7 @@ cdef Py_ssize_t tokenize(const Text *text, Span **spans, Py_ssize_t *capacity, i
         if j < 0:
             i += 1
             continue
-        if count == capacity[0]:
-            _grow(spans, capacity)
-        spans[0][count].start = i
-        spans[0][count].end = j
-        spans[0][count].hash = hash_span(family, text, i, j)
+        _push(spans, capacity, count, i, j, hash_span(family, text, i, j))
         count += 1
         i = j
     return count
