@@ -25,6 +25,12 @@ cdef inline bint _is_dead(object dead, Py_ssize_t slot):
 cdef Py_ssize_t _AHEAD = 8
 
 
+cdef inline void _ask_program(Segment seg, int32_t j) noexcept:
+    # Asks for the program of posting entry j, if deciding it runs one.
+    if not seg.post[j].info & EXACT and seg.post[j].check < 0:
+        pt_prefetch(seg.prog + (seg.post[j].info >> 3))
+
+
 cdef Py_ssize_t _live_unindexed(Segment seg, object dead):
     cdef Py_ssize_t k, live = 0
     for k in range(seg.n_unindexed):
@@ -248,7 +254,6 @@ cdef class CRuleIndex:
         cdef Py_ssize_t s, k, j, n_offered, start, candidates = 0
         cdef int32_t count, slot, info, check
         cdef const int32_t *offered
-        cdef PyObject **ids
         cdef list consts
         cdef bint sampled, hit
         sc = self._pool.pop() if self._pool else Scratch()
@@ -296,15 +301,11 @@ cdef class CRuleIndex:
                 # 4. Each candidate decided: the hits' entries.
                 sc.hits.length = 0
                 for k in range(min(_AHEAD, sc.cands.length)):
-                    j = sc.cands.items[k]
-                    if not seg.post[j].info & EXACT and seg.post[j].check < 0:
-                        pt_prefetch(seg.prog + (seg.post[j].info >> 3))
+                    _ask_program(seg, sc.cands.items[k])
                 for k in range(sc.cands.length):
                     # The program a few candidates on, asked for ahead.
                     if k + _AHEAD < sc.cands.length:
-                        j = sc.cands.items[k + _AHEAD]
-                        if not seg.post[j].info & EXACT and seg.post[j].check < 0:
-                            pt_prefetch(seg.prog + (seg.post[j].info >> 3))
+                        _ask_program(seg, sc.cands.items[k + _AHEAD])
                     j = sc.cands.items[k]
                     slot = seg.post[j].slot
                     info = seg.post[j].info
@@ -325,14 +326,13 @@ cdef class CRuleIndex:
                     pt_prefetch(seg.post[sc.hits.items[k]].rule_id)
                 for k in range(sc.hits.length):
                     matched.append(<object>seg.post[sc.hits.items[k]].rule_id)
-                ids = PySequence_Fast_ITEMS(seg.rule_ids)
                 for k in range(seg.n_unindexed):
                     slot = seg.unindexed[k]
                     if dead is not None and _is_dead(dead, slot):
                         continue
                     candidates += 1
                     if run(sc, seg.prog + seg.prog_off[slot], consts, slot):
-                        matched.append(<object>ids[slot])
+                        matched.append(<object>PyTuple_GET_ITEM(seg.rule_ids, slot))
             self._matched += 1
             sampled = self._learn_every > 0 and self._matched % self._learn_every == 0
             if sampled and not count_only:
