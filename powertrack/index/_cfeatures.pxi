@@ -83,7 +83,7 @@ cdef class Scratch:
     cdef IntSet seen
     cdef IntArray streams[N_STREAMS]
     # The match loop's stages, per segment (_cmatcher.pxi): posting runs
-    # found (start, count pairs), candidates (posting entry indexes), hits (slots).
+    # found (start, count pairs), candidates and hits (posting entry indexes).
     cdef IntArray runs
     cdef IntArray cands
     cdef IntArray hits
