@@ -184,8 +184,15 @@ async def test_a_node_killed_mid_stream_loses_no_match(broker: Broker, tmp_path:
     expected = {stream.id: stream.expected(tweets) for stream in streams}
     bootstrap = broker.bootstrap_servers
 
+    # The second half is fed only once the first node is dead, so that it
+    # dies mid-stream however fast it matches, and the second node must
+    # pick up where it left off.
+    killed = asyncio.Event()
+
     async def feed() -> None:
         for start in range(0, len(tweets), 100):
+            if start == 800:
+                await killed.wait()
             await produce(broker, deployment.firehose, tweets[start : start + 100])
             await asyncio.sleep(0.1)
 
@@ -200,6 +207,7 @@ async def test_a_node_killed_mid_stream_loses_no_match(broker: Broker, tmp_path:
         )
         first.kill()
         assert first.wait(10) == -signal.SIGKILL
+        killed.set()
         killed_at = sum(len(m) for m, _ in (await published()).values())
         second = _start_node(config, bootstrap, database)
         try:
