@@ -127,10 +127,20 @@ cdef void *_alloc(Py_ssize_t size) except NULL:
     return p
 
 
+cdef Py_ssize_t _place_program(Segment seg, Rec rec, Py_ssize_t slot, Py_ssize_t words) except -1:
+    # Copies the program of ``rec`` to ``words`` in the segment; returns its end.
+    cdef Py_ssize_t k = PyBytes_GET_SIZE(rec.prog) // 4
+    seg.prog_off[slot] = <int32_t>words
+    memcpy(seg.prog + words, PyBytes_AS_STRING(rec.prog), k * sizeof(int32_t))
+    if k and rec.consts is not None:
+        _link_consts(seg.prog + words, rec.consts)
+    return words + k
+
+
 cdef Segment build_segment(list recs, const uint8_t *pid_family):
     """A segment of ``recs``, whose ``slot`` fields are set to their new slots."""
     cdef Segment seg = Segment.__new__(Segment)
-    cdef Py_ssize_t n = len(recs), slot, words = 0, keys = 0, k, nk, i, capacity, start
+    cdef Py_ssize_t n = len(recs), slot, words = 0, keys = 0, k, nk, i, j, capacity, start
     cdef Py_ssize_t unindexed = 0
     cdef Rec rec
     cdef const int32_t *pids
@@ -158,18 +168,14 @@ cdef Segment build_segment(list recs, const uint8_t *pid_family):
     for i in range(capacity):
         seg.postings[i].pid = -1
         seg.postings[i].count = 0
-    # Programs, and the count of slots under each pid.
+    # The count of slots under each pid.
     words = 0
     seg.families = 0
     for slot in range(n):
         rec = <Rec>recs[slot]
         rec.slot = slot
-        seg.prog_off[slot] = <int32_t>words
-        k = PyBytes_GET_SIZE(rec.prog) // 4
-        memcpy(seg.prog + words, PyBytes_AS_STRING(rec.prog), k * sizeof(int32_t))
-        if k and rec.consts is not None:
-            _link_consts(seg.prog + words, rec.consts)
-        words += k
+        seg.prog_off[slot] = -1
+        words += PyBytes_GET_SIZE(rec.prog) // 4
         nk = PyBytes_GET_SIZE(rec.keys) // 4
         if nk == 0:
             seg.unindexed[seg.n_unindexed] = <int32_t>slot
@@ -186,10 +192,9 @@ cdef Segment build_segment(list recs, const uint8_t *pid_family):
                 seg.postings[i].pid = pid
                 seg.n_keys += 1
             seg.postings[i].count += 1
-    seg.prog_off[n] = <int32_t>words
     if words >= (1 << 28):  # offsets share a word with three flag bits (PostEntry.info)
         raise OverflowError(f"a segment of {n} rules holds {words} program words, past 2**28")
-    # Runs in post, then the slots.
+    # Runs in post, then the slots (info holds the flags until the programs are placed).
     start = 0
     for i in range(capacity):
         if seg.postings[i].pid >= 0:
@@ -205,7 +210,9 @@ cdef Segment build_segment(list recs, const uint8_t *pid_family):
         flags = rec.flags
         check = -1
         if not flags & EXACT:
-            check = _key_check(seg.prog + seg.prog_off[slot], seg.prog_off[slot + 1] - seg.prog_off[slot], &flags)
+            check = _key_check(
+                <const int32_t *>PyBytes_AS_STRING(rec.prog), PyBytes_GET_SIZE(rec.prog) // 4, &flags
+            )
         for k in range(nk):
             pid = pids[k]
             i = _mix(pid) & seg.pmask
@@ -214,9 +221,24 @@ cdef Segment build_segment(list recs, const uint8_t *pid_family):
             entry = &seg.post[seg.postings[i].start + seg.postings[i].count]
             entry.rule_id = <PyObject *>rec.rule_id
             entry.slot = <int32_t>slot
-            entry.info = (seg.prog_off[slot] << 3) | flags
+            entry.info = flags
             entry.check = check
             seg.postings[i].count += 1
+    # The programs, in the order a match reads them: a run's candidates'
+    # programs follow one another, so deciding them reads memory in order
+    # (a rule under several keys has its program where its first entry is);
+    # then the unindexed rules'.
+    words = 0
+    for j in range(keys):
+        slot = seg.post[j].slot
+        if seg.prog_off[slot] < 0:
+            words = _place_program(seg, <Rec>recs[slot], slot, words)
+    for k in range(seg.n_unindexed):
+        slot = seg.unindexed[k]
+        words = _place_program(seg, <Rec>recs[slot], slot, words)
+    seg.prog_off[n] = <int32_t>words
+    for j in range(keys):
+        seg.post[j].info |= seg.prog_off[seg.post[j].slot] << 3
     seg.n_postings = keys
     return seg
 
