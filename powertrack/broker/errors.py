@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["BrokerError", "BrokerStartError", "BrokerUnavailableError", "TopicNameError"]
+__all__ = [
+    "BrokerError",
+    "BrokerStartError",
+    "BrokerUnavailableError",
+    "ProduceError",
+    "TopicNameError",
+]
 
 
 class BrokerError(Exception):
@@ -22,3 +28,7 @@ class BrokerStartError(BrokerError):
 
 class TopicNameError(BrokerError, ValueError):
     """A topic name, or a part of one, is not allowed."""
+
+
+class ProduceError(BrokerError):
+    """Records were not stored: the broker refused them, timed out or is unreachable."""
