@@ -285,15 +285,15 @@ class NodeMetrics:
         if self.metrics is not None:
             self._dead.inc()
 
-    def published(self, topic: str) -> None:
-        """A match to ``topic`` was acknowledged."""
+    def published(self, topic: str, count: int = 1) -> None:
+        """``count`` matches to ``topic`` were acknowledged."""
         if self.metrics is None:
             return
         child = self._published.get(topic)
         if child is None:
             child = self.metrics.matches_published.labels(*self._labels, self._stream(topic))
             self._published[topic] = child
-        child.inc()
+        child.inc(count)
 
     def _stream(self, topic: str) -> str:
         name = self._streams.get(topic)

@@ -21,8 +21,10 @@ from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
     TopicPartition,
 )
 
+from powertrack.broker.producer import Producer
 from powertrack.filter.config import FilterConfig, FilterCounters
 from powertrack.filter.handoff import Handoff, start_offset
+from powertrack.filter.publisher import publish_all
 from powertrack.filter.records import Publish, match_publishes, match_streams, parse_tweet
 from powertrack.filter.stack import StackView
 from powertrack.store.errors import StoreError
@@ -55,7 +57,7 @@ class HandoffRunner:
         bootstrap: str,
         store: RuleStore,
         handoff: Handoff,
-        producer: Callable[[], Any],
+        producer: Callable[[], Producer | None],
         view: Callable[[], StackView],
         counters: FilterCounters,
         cut_offset: Callable[[int, int | None], Awaitable[int | None]],
@@ -160,14 +162,10 @@ class HandoffRunner:
         # Every publish is acknowledged before the catch-up is recorded done.
         self._counters.matches += len(publishes)
         while publishes:
-            futures = [
-                await self._producer().send(p.topic, value=p.value, key=p.key, headers=p.headers)
-                for p in publishes
-            ]
-            results = await asyncio.gather(*futures, return_exceptions=True)
-            failed = [
-                p for p, r in zip(publishes, results, strict=True) if isinstance(r, Exception)
-            ]
+            producer = self._producer()
+            if producer is None:
+                raise RuntimeError("the node's producer is not started")
+            failed = await publish_all(producer, publishes)
             self._counters.published += len(publishes) - len(failed)
             self._counters.publish_retries += len(failed)
             if failed:

@@ -8,11 +8,13 @@ matching stream, to that stream's topic for the side.
 
 Delivery is at least once. The order, and why:
 
-1. A batch is read from the firehose; each message is parsed, matched and its
-   records handed to the producer; the offset tracker is told how many
-   acknowledgements the message awaits.
-2. Acknowledgements arrive in any order; the tracker turns them into the
-   highest offset per partition with every earlier publish acknowledged.
+1. A batch is read from the firehose; each message is parsed and matched,
+   and the offset tracker is told how many acknowledgements the message
+   awaits. Then the batch's records go to the publisher
+   (filter/publisher.py), which sends them in one batch per topic partition.
+2. Acknowledgements arrive per batch and in any order; the tracker turns them
+   into the highest offset per partition with every earlier publish
+   acknowledged.
 3. Only that offset is committed, after the batch and at most every
    ``commit_interval`` seconds. A node killed at any point therefore restarts
    from an offset whose matches are all stored: it repeats work (duplicates,
@@ -24,9 +26,9 @@ Delivery is at least once. The order, and why:
    acknowledged or has failed), commit, leave the group, close.
 
 A message that is not a tweet goes to the dead-letter topic with the error in
-its headers; it is counted and the node goes on. A publish that fails after
-the producer's own retries is sent again, with a growing delay, until it is
-acknowledged or the node stops: its offset is not committed meanwhile.
+its headers; it is counted and the node goes on. A batch that fails after
+the producer's own retries is sent again, whole, with a growing delay, until
+it is acknowledged or the node stops: its offsets are not committed meanwhile.
 
 With ``metrics`` the node also counts into Prometheus (powertrack/metrics.py).
 
@@ -45,7 +47,6 @@ from typing import Any
 
 from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
     AIOKafkaConsumer,
-    AIOKafkaProducer,
     TopicPartition,
 )
 from aiokafka.abc import (  # type: ignore[import-untyped, unused-ignore]
@@ -55,6 +56,7 @@ from aiokafka.errors import KafkaError  # type: ignore[import-untyped, unused-ig
 
 from powertrack.aio import cancel_and_wait
 from powertrack.broker.errors import BrokerError
+from powertrack.broker.producer import KafkaProducer, Producer
 from powertrack.broker.protocol import Broker
 from powertrack.coordination.protocol import RuleChangeSignal
 from powertrack.filter.catchup import HandoffRunner
@@ -62,6 +64,7 @@ from powertrack.filter.config import FilterConfig, FilterCounters
 from powertrack.filter.handoff import Handoff
 from powertrack.filter.offsets import OffsetTracker
 from powertrack.filter.output import dead_letter_headers
+from powertrack.filter.publisher import Publisher
 from powertrack.filter.records import Publish, match_publishes, match_streams, parse_tweet
 from powertrack.filter.stack import StackRules, StackView, settle_heap
 from powertrack.index.index import log_implementation
@@ -84,6 +87,8 @@ class FilterNode:
 
     ``broker`` must be started. ``signal``, if given, is started and stopped by
     the caller; it wakes the rule log followers when rules change.
+    ``producer`` (unstarted; the node starts and stops it) replaces the
+    aiokafka producer made for ``broker``.
     """
 
     def __init__(
@@ -93,6 +98,7 @@ class FilterNode:
         broker: Broker,
         signal: RuleChangeSignal | None = None,
         metrics: Metrics | None = None,
+        producer: Producer | None = None,
     ) -> None:
         self.config = config
         self.counters = FilterCounters()
@@ -114,7 +120,8 @@ class FilterNode:
         )
         self._tracker: OffsetTracker[int] = OffsetTracker()
         self._consumer: Any = None
-        self._producer: Any = None
+        self._producer: Producer | None = producer
+        self._publisher: Publisher | None = None
         # Held while a batch is handed to the producer, so that a revoke never
         # commits around a message that is read but not yet published.
         self._batch_lock = asyncio.Lock()
@@ -156,14 +163,21 @@ class FilterNode:
         await self._read_moves()
         await self._stack.ensure_topics([self.config.dead_letters])
         client_id = f"{self.config.client_id}-{self.config.side}-{self.config.stack}"
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=self._broker.bootstrap_servers,
-            client_id=client_id,
-            acks="all",
-            enable_idempotence=self._broker.capabilities.idempotent_producer,
-            linger_ms=5,
-        )
+        if self._producer is None:
+            self._producer = KafkaProducer(
+                self._broker.bootstrap_servers,
+                client_id=client_id,
+                idempotent=self._broker.capabilities.idempotent_producer,
+            )
         await self._producer.start()
+        self._publisher = Publisher(
+            self._producer,
+            self._tracker,
+            self.config,
+            self.counters,
+            self.metrics,
+            self._acked.set,
+        )
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self._broker.bootstrap_servers,
             client_id=client_id,
@@ -234,9 +248,10 @@ class FilterNode:
         await self._runner.finish()
         try:
             # Flush, then commit: a commit may only cover acknowledged publishes.
-            if self._producer is not None:
+            if self._publisher is not None:
                 await self._flush()
                 await self._commit()
+                await self._publisher.close()
         finally:
             if self._consumer is not None:
                 await self._consumer.stop()
@@ -319,9 +334,12 @@ class FilterNode:
             if self._handoff.accounts and not await self._may_match(tp, records[0].offset):
                 await self._rewind(batch, [tp])
                 continue
+            publishes: list[Publish] = []
             for record in records:
-                for publish in self._publishes(rules, record):
-                    await self._send(publish)
+                publishes += self._publishes(rules, record)
+            if publishes:
+                assert self._publisher is not None
+                await self._publisher.publish(publishes)
 
     async def _may_match(self, tp: Any, first: int) -> bool:
         try:
@@ -387,48 +405,6 @@ class FilterNode:
             self._tracker.forget([partition])
             self._tracker.read(partition, offset, publishes)
 
-    async def _send(self, publish: Publish) -> None:
-        publish.attempts += 1
-        try:
-            future = await self._producer.send(
-                publish.topic, value=publish.value, key=publish.key, headers=publish.headers
-            )
-        except KafkaError as exc:
-            self._failed(publish, exc)
-            return
-        future.add_done_callback(lambda done: self._delivered(publish, done))
-
-    def _delivered(self, publish: Publish, future: asyncio.Future[Any]) -> None:
-        error = asyncio.CancelledError() if future.cancelled() else future.exception()
-        if error is not None:
-            self._failed(publish, error)
-            return
-        if publish.match:
-            self.counters.published += 1
-            self.metrics.published(publish.topic)
-        self._tracker.acknowledge(publish.partition, publish.offset)
-        self._acked.set()
-
-    def _failed(self, publish: Publish, error: BaseException) -> None:
-        # The offset stays uncommitted until the publish succeeds, so a node
-        # that stops now leaves the tweet for the next one to match again.
-        self.counters.publish_retries += 1
-        logger.warning(
-            "Publish to %s of firehose %d@%d failed (attempt %d), retrying: %s",
-            publish.topic,
-            publish.partition,
-            publish.offset,
-            publish.attempts,
-            error,
-        )
-        if not self._stopping.is_set():
-            self._spawn(self._retry(publish), "filter-retry")
-
-    async def _retry(self, publish: Publish) -> None:
-        delay = min(self.config.max_retry_delay, 0.1 * 2 ** min(publish.attempts, 16))
-        await asyncio.sleep(delay)
-        await self._send(publish)
-
     async def _wait_for_room(self) -> None:
         while self._tracker.in_flight() > self.config.max_in_flight and not self._stopping.is_set():
             self._acked.clear()
@@ -438,9 +414,11 @@ class FilterNode:
                     await self._acked.wait()
 
     async def _flush(self) -> None:
+        if self._publisher is None:
+            return
         try:
             async with asyncio.timeout(self.config.flush_timeout):
-                await self._producer.flush()
+                await self._publisher.flush()
         except TimeoutError:
             logger.warning(
                 "%d publishes unacknowledged after %.0f s; their tweets will be matched again",
