@@ -77,6 +77,9 @@ __all__ = ["FilterConfig", "FilterCounters", "FilterNode"]
 
 logger = logging.getLogger(__name__)
 
+# Tweets matched between two yields to the event loop: a few milliseconds.
+_YIELD_EVERY = 50
+
 # aiokafka's records and partitions, untyped.
 _Record = Any
 _Batch = dict[Any, list[Any]]
@@ -326,20 +329,35 @@ class FilterNode:
             logger.warning("Could not read stack moves, reading the batch again: %s", exc)
             await self._rewind(batch, list(batch))
             return
+        # All of the batch's records are published together: one producer
+        # batch per match topic partition, not one per firehose partition.
+        publishes: list[Publish] = []
+        matched = 0
         for tp, records in batch.items():
             # A partition revoked while this batch waited for the lock
             # belongs to another node now, which reads from the last commit.
             if tp not in assigned or not records:
                 continue
-            if self._handoff.accounts and not await self._may_match(tp, records[0].offset):
-                await self._rewind(batch, [tp])
-                continue
-            publishes: list[Publish] = []
+            if self._handoff.accounts:
+                # A handoff may flush and commit: what is matched goes out first.
+                await self._publish(publishes)
+                publishes = []
+                if not await self._may_match(tp, records[0].offset):
+                    await self._rewind(batch, [tp])
+                    continue
             for record in records:
                 publishes += self._publishes(rules, record)
-            if publishes:
-                assert self._publisher is not None
-                await self._publisher.publish(publishes)
+                matched += 1
+                if matched % _YIELD_EVERY == 0:
+                    # Let the loop serve others (under `powertrack up`, the
+                    # API and the streams) between slices of a large batch.
+                    await asyncio.sleep(0)
+        await self._publish(publishes)
+
+    async def _publish(self, publishes: list[Publish]) -> None:
+        if publishes:
+            assert self._publisher is not None
+            await self._publisher.publish(publishes)
 
     async def _may_match(self, tp: Any, first: int) -> bool:
         try:
