@@ -57,6 +57,8 @@ logger = logging.getLogger(__name__)
 _FETCH_TIMEOUT_MS: Final = 1_000
 """How long one lane fetch waits for records before the lane looks again."""
 _FAILED_LANE_PAUSE_S: Final = 1.0
+# A look-up consumer's fetch limit: one small record, or the first batch whole.
+_LOOKUP_FETCH_BYTES: Final = 1_024
 
 
 class FeedOverflowError(DeliveryError):
@@ -171,7 +173,7 @@ class MatchFeed:
 
     async def start(self) -> None:
         """Check the broker answers (with one look-up consumer)."""
-        consumer = await self._new_consumer()
+        consumer = await self._new_consumer(lookup=True)
         self._all_lookups.append(consumer)
         self._idle_lookups.put_nowait(consumer)
         self._started = True
@@ -231,7 +233,7 @@ class MatchFeed:
             try:
                 consumer = self._idle_lookups.get_nowait()
             except asyncio.QueueEmpty:
-                consumer = await self._new_consumer()
+                consumer = await self._new_consumer(lookup=True)
                 self._all_lookups.append(consumer)
             try:
                 yield consumer
@@ -266,7 +268,21 @@ class MatchFeed:
         with contextlib.suppress(ValueError):
             self._lanes.remove(lane)
 
-    async def _new_consumer(self) -> Any:
+    async def _new_consumer(self, *, lookup: bool = False) -> Any:
+        # A look-up reads one record (a time search's probe, a partition's
+        # last batch): asked for the broker's default fetch, it is answered
+        # with megabytes per probe. The broker still answers the whole first
+        # batch however small the limit, so a look-up always makes progress;
+        # it reads offsets and timestamps only, so it skips the CRC check.
+        small = (
+            {
+                "fetch_max_bytes": _LOOKUP_FETCH_BYTES,
+                "max_partition_fetch_bytes": _LOOKUP_FETCH_BYTES,
+                "check_crcs": False,
+            }
+            if lookup
+            else {}
+        )
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             group_id=None,
@@ -274,6 +290,7 @@ class MatchFeed:
             fetch_max_wait_ms=self.options.fetch_max_wait_ms,
             # Only reached when retention removed the records asked for.
             auto_offset_reset="earliest",
+            **small,
         )
         await consumer.start()
         return consumer

@@ -26,10 +26,14 @@ async def _produce(
     start_ms: int,
     chunk: int = 0,
     pause: float = 0.0,
+    pad: int = 0,
 ) -> None:
     """``values`` to partition 0 of ``topic``, in order, ``STEP_MS`` apart from
-    ``start_ms``: all in one batch, or ``chunk`` at a time, ``pause`` s apart."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=2)
+    ``start_ms``: all in one batch, or ``chunk`` at a time, ``pause`` s apart;
+    each value followed by ``pad`` spaces."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=2, max_batch_size=1 << 20
+    )
     await producer.start()
     try:
         size = chunk or len(values)
@@ -37,7 +41,7 @@ async def _produce(
             sent = [
                 await producer.send(
                     topic,
-                    value=b"%d" % values[n],
+                    value=b"%d" % values[n] + b" " * pad,
                     partition=0,
                     timestamp_ms=start_ms + n * STEP_MS,
                 )
@@ -185,6 +189,26 @@ async def test_look_ups_answer_offsets_and_times(kafka_bootstrap: str) -> None:
         )
         assert found == [0, 7, 29]
         assert await feed.offset_for_time(tp, start + 30 * STEP_MS) == 30
+
+
+async def test_look_ups_answer_inside_a_batch_far_larger_than_their_fetch_limit(
+    kafka_bootstrap: str,
+) -> None:
+    # Look-up consumers fetch at most 1 KB; a filter node publishes batches of
+    # hundreds of KB. The broker answers the first batch whole anyway.
+    topic = await _topic(kafka_bootstrap)
+    start = now_ms() - 60_000
+    await _produce(kafka_bootstrap, topic, range(400), start_ms=start, pad=500)
+    tp = TopicPartition(topic, 0)
+    async with MatchFeed(kafka_bootstrap, options=FEED) as feed:
+        assert await feed.bounds(tp) == (0, 400)
+        found = await asyncio.gather(
+            *(feed.offset_for_time(tp, start + n * STEP_MS) for n in (0, 1, 123, 399))
+        )
+        assert found == [0, 1, 123, 399]
+        assert await feed.offset_for_time(tp, start + 400 * STEP_MS) == 400
+        values = await _collect(await feed.subscribe(topic, 0, 200), 200)
+        assert values == list(range(200, 400))
 
 
 async def test_stopping_the_feed_ends_its_readers(kafka_bootstrap: str) -> None:
