@@ -45,6 +45,8 @@ from powertrack.store.models import NewRule
 
 __all__ = ["DEMO_ACCOUNT", "DEMO_LABEL", "Demo", "ensure_demo", "run_up"]
 
+log = logging.getLogger(__name__)
+
 DEMO_ACCOUNT = "demo"
 DEMO_LABEL = "prod"
 DEMO_CONNECTIONS = 5
@@ -129,6 +131,42 @@ def banner(settings: Settings, demo: Demo, admin_token: str, generated_token: bo
     )
 
 
+class _Parts:
+    """The parts of ``powertrack up``, each a task of one TaskGroup.
+
+    A part that fails, or ends while nothing asked it to, sets ``stop``: the
+    others then stop in their usual order (firehose, filter nodes, API), and
+    :meth:`check` raises the first part's error once they have.
+    """
+
+    def __init__(self, stop: asyncio.Event) -> None:
+        self._stop = stop
+        self._failures: list[BaseException] = []
+
+    def run(self, group: asyncio.TaskGroup, name: str, work: Awaitable[Any]) -> asyncio.Task[None]:
+        """Start ``work`` in ``group`` as the part called ``name``."""
+        return group.create_task(self._watch(name, work), name=name)
+
+    def check(self) -> None:
+        """Raise the first failed part's error, if one failed."""
+        if self._failures:
+            raise self._failures[0]
+
+    async def _watch(self, name: str, work: Awaitable[Any]) -> None:
+        try:
+            await work
+        # uvicorn raises SystemExit when it cannot listen.
+        except (Exception, SystemExit) as error:
+            log.error("the %s failed, stopping everything: %r", name, error)
+            self._failures.append(error)
+        else:
+            if not self._stop.is_set():
+                log.error("the %s stopped on its own, stopping everything", name)
+                self._failures.append(RuntimeError(f"the {name} stopped on its own"))
+        finally:
+            self._stop.set()
+
+
 class _QuietServer(uvicorn.Server):
     """uvicorn without its own signal handling: ``powertrack up`` stops the API
     itself, after the filter nodes, and must not be interrupted half-way."""
@@ -207,48 +245,47 @@ async def run_up(
             )
             for side in SIDES
         ]
-        tasks: list[asyncio.Task[Any]] = []
+        parts = _Parts(stop)
         try:
-            for node in nodes:
-                await node.start()
-                await sides.register(node.config.side, f"up-{node.config.side}")
-                tasks.append(asyncio.create_task(node.run(), name=f"filter-{node.config.side}"))
-            api_task = asyncio.create_task(server.serve(), name="api")
-            tasks.append(api_task)
-            while not server.started:
-                if api_task.done():
-                    api_task.result()
-                    raise RuntimeError("the API stopped before it started serving")
-                await asyncio.sleep(0.05)
-            firehose = asyncio.create_task(
-                generate(
-                    sink,
-                    ids=RuleIdGenerator(random.randrange(MAX_WORKER_ID + 1)),
-                    rate=rate,
-                    stop=stop,
-                ),
-                name="firehose",
-            )
-            tasks.append(firehose)
-            typer.echo(banner(settings, demo, admin_token, generated_token))
-            if ready is not None:
-                announced = ready(demo.token)
-                if announced is not None:
-                    await announced
-            await stop.wait()
-            typer.echo("stopping: firehose, filter nodes, API, broker", err=True)
-            await firehose
+            async with asyncio.TaskGroup() as group:
+                try:
+                    for node in nodes:
+                        await node.start()
+                        await sides.register(node.config.side, f"up-{node.config.side}")
+                        parts.run(group, f"filter node {node.config.side}", node.run())
+                    parts.run(group, "API", server.serve())
+                    while not server.started and not stop.is_set():
+                        await asyncio.sleep(0.05)
+                    if not server.started:
+                        parts.check()
+                    firehose = parts.run(
+                        group,
+                        "firehose",
+                        generate(
+                            sink,
+                            ids=RuleIdGenerator(random.randrange(MAX_WORKER_ID + 1)),
+                            rate=rate,
+                            stop=stop,
+                        ),
+                    )
+                    if stop.is_set():
+                        parts.check()
+                    typer.echo(banner(settings, demo, admin_token, generated_token))
+                    if ready is not None:
+                        announced = ready(demo.token)
+                        if announced is not None:
+                            await announced
+                    await stop.wait()
+                    typer.echo("stopping: firehose, filter nodes, API, broker", err=True)
+                    # The nodes flush what the firehose sent before they stop.
+                    await asyncio.wait([firehose])
+                finally:
+                    stop.set()
+                    for node in nodes:
+                        node.stop()
+                    server.should_exit = True
         finally:
-            stop.set()
-            for node in nodes:
-                node.stop()
-            server.should_exit = True
-            results = await asyncio.gather(*tasks, return_exceptions=True)
             for node in nodes:
                 with contextlib.suppress(Exception):
                     await sides.deregister(node.config.side, f"up-{node.config.side}")
-            for result in results:
-                if isinstance(result, BaseException) and not isinstance(
-                    result, asyncio.CancelledError
-                ):
-                    raise result
+        parts.check()

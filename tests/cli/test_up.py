@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import signal
@@ -126,3 +127,29 @@ def test_up_serves_matches_to_a_stream_and_stops_cleanly(
             pytest.fail(f"powertrack up did not stop on SIGINT:\n{stderr[-2000:]}")
     assert process.returncode == 0, stderr[-2000:]
     assert "stopping" in stderr
+
+
+async def test_a_part_that_fails_stops_everything_with_its_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from powertrack.cli.up import run_up
+    from powertrack.filter.node import FilterNode
+    from powertrack.settings import Settings
+
+    run = FilterNode.run
+    sides: list[str] = []
+
+    async def failing_run(node: FilterNode) -> None:
+        sides.append(node.config.side)
+        if node.config.side == "B":
+            await asyncio.sleep(0.5)
+            raise RuntimeError("side B's node broke")
+        await run(node)
+
+    monkeypatch.setattr(FilterNode, "run", failing_run)
+    for key in [key for key in os.environ if key.startswith("POWERTRACK_")]:
+        monkeypatch.delenv(key)
+    settings = Settings(api_port=_free_port(), database_url=f"sqlite:///{tmp_path / 'rules.db'}")
+    with pytest.raises(RuntimeError, match="side B's node broke"):
+        await asyncio.wait_for(run_up(settings, rate=50), STOP_TIMEOUT_S)
+    assert sorted(sides) == ["A", "B"]
