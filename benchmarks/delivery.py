@@ -86,7 +86,7 @@ from powertrack.accounts.credentials import issue_credential
 from powertrack.broker import Broker, TopicSpec, match_topic, open_broker
 from powertrack.broker.topics import SIDES, Side
 from powertrack.coordination import LocalZooKeeper, ZooKeeperSideRegistry
-from powertrack.filter.output import (
+from powertrack.matches import (
     TWEET_ID,
     MatchedRule,
     header,

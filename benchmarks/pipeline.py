@@ -65,7 +65,7 @@ from workload import generate_rules, is_tweet, load_corpus_tweets, percentile, v
 
 from powertrack.broker import Broker, TopicSpec, match_topic, open_broker
 from powertrack.filter import FilterConfig
-from powertrack.filter.output import FIREHOSE_OFFSET, FIREHOSE_PARTITION, header
+from powertrack.matches import FIREHOSE_OFFSET, FIREHOSE_PARTITION, header
 from powertrack.store import NewRule, SQLiteRuleStore
 
 WORKERS = Path(__file__).resolve().with_name("pipeline_workers.py")

@@ -2,7 +2,7 @@
 
 A published match record is the tweet as it came off the firehose (v1.1 native
 or a v2 stream message) with ``matching_rules`` in that format's form
-(:mod:`powertrack.filter.output`).
+(:mod:`powertrack.matches`).
 
 - PowerTrack: the record as published. A tweet that entered as v1.1 is the
   activity with root-level ``matching_rules``. A tweet that entered as v2 is
@@ -29,8 +29,8 @@ from typing import Any, Final
 import orjson
 
 from powertrack.delivery.records import Delivered
-from powertrack.filter.output import TweetFormat, tweet_format
 from powertrack.firehose.v2 import to_v2
+from powertrack.matches import TweetFormat, tweet_format
 
 __all__ = [
     "EXPANSIONS",

@@ -49,13 +49,8 @@ from powertrack.delivery.cursor import (
     stream_key,
 )
 from powertrack.delivery.feed import MatchFeed, Subscription
-from powertrack.delivery.records import (
-    Delivered,
-    InvalidCursorError,
-    InvalidStartError,
-    is_catch_up,
-    read_match_headers,
-)
+from powertrack.delivery.records import Delivered, InvalidCursorError, InvalidStartError
+from powertrack.matches import is_catch_up, read_match_headers
 
 __all__ = ["MAX_BACKFILL_MINUTES", "MatchSource", "SourceOptions", "StartAt"]
 

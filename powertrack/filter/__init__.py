@@ -5,9 +5,9 @@ from __future__ import annotations
 from powertrack.filter.config import FilterConfig, FilterCounters
 from powertrack.filter.node import FilterNode
 from powertrack.filter.offsets import OffsetTracker
-from powertrack.filter.output import MatchedRule, TweetFormat, match_record
 from powertrack.filter.rulesync import RuleInfo, RuleSync
 from powertrack.filter.stack import StackRules
+from powertrack.matches import MatchedRule, TweetFormat, match_record
 
 __all__ = [
     "FilterConfig",

@@ -63,11 +63,11 @@ from powertrack.filter.catchup import HandoffRunner
 from powertrack.filter.config import FilterConfig, FilterCounters
 from powertrack.filter.handoff import Handoff
 from powertrack.filter.offsets import OffsetTracker
-from powertrack.filter.output import dead_letter_headers
 from powertrack.filter.publisher import Publisher
 from powertrack.filter.records import Publish, match_publishes, match_streams, parse_tweet
 from powertrack.filter.stack import StackRules, StackView, settle_heap
 from powertrack.index.index import log_implementation
+from powertrack.matches import dead_letter_headers
 from powertrack.metrics import Metrics, NodeMetrics
 from powertrack.store.errors import StoreError
 from powertrack.store.protocol import RuleStore

@@ -13,14 +13,14 @@ from typing import Any
 
 import orjson
 
-from powertrack.filter.output import (
+from powertrack.filter.stack import StackView
+from powertrack.matches import (
     Headers,
     MatchedRule,
     match_headers,
     match_record,
     tweet_format,
 )
-from powertrack.filter.stack import StackView
 from powertrack.metrics import IGNORED_FIELDS
 from powertrack.tweets.errors import TweetFormatError, describe
 from powertrack.tweets.model import Tweet

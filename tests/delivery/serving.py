@@ -29,7 +29,7 @@ from powertrack.coordination.leases import Lease, LeaseManager
 from powertrack.coordination.local_leases import LocalLeaseManager
 from powertrack.coordination.sides import LocalSideRegistry
 from powertrack.delivery import DeliveryConfig, DeliveryServices, MatchFeed, SourceOptions
-from powertrack.filter.output import MatchedRule, TweetFormat, match_headers, match_record
+from powertrack.matches import MatchedRule, TweetFormat, match_headers, match_record
 from powertrack.settings import Settings
 from powertrack.store import SQLiteRuleStore
 from tests.delivery.support import FEED, create_topics, now_ms

@@ -16,7 +16,7 @@ from powertrack.broker.protocol import TopicSpec
 from powertrack.broker.topics import Side, match_topic
 from powertrack.coordination.sides import LocalSideRegistry
 from powertrack.delivery import Delivered, FeedOptions, MatchSource
-from powertrack.filter.output import match_headers
+from powertrack.matches import match_headers
 
 LABEL = "prod"
 FEED = FeedOptions(fetch_max_wait_ms=50)

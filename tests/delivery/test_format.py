@@ -6,8 +6,8 @@ import orjson
 import pytest
 
 from powertrack.delivery import Delivered, InvalidFieldsError, V2Fields, powertrack_line, v2_line
-from powertrack.filter.output import MatchedRule, TweetFormat, match_record
 from powertrack.firehose.v2 import to_v2
+from powertrack.matches import MatchedRule, TweetFormat, match_record
 from tests.delivery.serving import sample_tweets
 
 RULES = [MatchedRule(9, None), MatchedRule(7, "cats")]

@@ -27,8 +27,8 @@ from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
 from powertrack import Tweet, parse_rule
 from powertrack.broker import Broker, Side, TopicSpec, match_topic
 from powertrack.filter.node import FilterConfig, FilterNode
-from powertrack.filter.output import header
 from powertrack.firehose.sink import kafka_tweet_sink
+from powertrack.matches import header
 from powertrack.samples import sample_rules_path, sample_tweets_path
 from powertrack.store import NewRule, RuleStore
 from tests.services import KAFKA_ENV

@@ -15,7 +15,7 @@ import orjson
 
 from powertrack.broker import Broker, Side
 from powertrack.filter.config import FilterConfig
-from powertrack.filter.output import header
+from powertrack.matches import header
 from powertrack.store import SQLiteRuleStore
 from tests.filter.pipeline import (
     OTHER_STACK,

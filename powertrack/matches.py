@@ -1,4 +1,9 @@
-"""The record a filter node publishes for a match, and its headers.
+"""The match record: what a filter node publishes for a match and a stream reads.
+
+Both sides import this module and nothing else of each other: the filter
+writes records and headers with :func:`match_record` and
+:func:`match_headers`, delivery reads the headers back with
+:func:`read_match_headers`.
 
 A match is the tweet exactly as it came off the firehose plus the stream's
 matching rules, in the form the customer's API version expects (RULES.md,
@@ -33,12 +38,15 @@ __all__ = [
     "MATCHED_AT",
     "TWEET_ID",
     "Headers",
+    "MatchHeaders",
     "MatchedRule",
     "TweetFormat",
     "dead_letter_headers",
     "header",
+    "is_catch_up",
     "match_headers",
     "match_record",
+    "read_match_headers",
     "tweet_format",
 ]
 
@@ -153,3 +161,31 @@ def header(headers: Sequence[tuple[str, bytes]], name: str) -> bytes | None:
         if key == name:
             return value
     return None
+
+
+class MatchHeaders(NamedTuple):
+    """The headers a filter node puts on every match record, decoded."""
+
+    tweet_id: int
+    firehose_partition: int
+    firehose_offset: int
+    matched_at_ms: int
+
+
+def read_match_headers(headers: Sequence[tuple[str, bytes]]) -> MatchHeaders | None:
+    """The decoded match headers, or None when one is missing or not a number."""
+    values: list[int] = []
+    for name in (TWEET_ID, FIREHOSE_PARTITION, FIREHOSE_OFFSET, MATCHED_AT):
+        raw = header(headers, name)
+        if raw is None:
+            return None
+        try:
+            values.append(int(raw))
+        except ValueError:
+            return None
+    return MatchHeaders(*values)
+
+
+def is_catch_up(headers: Sequence[tuple[str, bytes]]) -> bool:
+    """Whether a match was published by a stack move's catch-up."""
+    return header(headers, CATCH_UP) == b"1"

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from powertrack import Tweet
-from powertrack.filter.output import (
+from powertrack.matches import (
     MatchedRule,
     TweetFormat,
     dead_letter_headers,
@@ -146,7 +146,7 @@ def test_dead_letter_headers_carry_the_error_cut_short() -> None:
 
 
 def test_catch_up_matches_are_marked() -> None:
-    from powertrack.filter.output import CATCH_UP, header, match_headers
+    from powertrack.matches import CATCH_UP, header, match_headers
 
     assert header(match_headers("1", 0, 5, 7, catch_up=True), CATCH_UP) == b"1"
     assert header(match_headers("1", 0, 5, 7), CATCH_UP) is None
