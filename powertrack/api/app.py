@@ -17,16 +17,17 @@ from powertrack.api.errors import (
     too_large_response,
 )
 from powertrack.api.limits import BodySizeLimitMiddleware, MovingWindowRateLimiter
-from powertrack.api.routes import admin, health, ops, powertrack, stacks, tweets, v2
+from powertrack.api.routes import admin, health, powertrack, stacks, streams, tweets, v2
 from powertrack.api.service import RulesService
 from powertrack.coordination.protocol import RuleChangeSignal
 from powertrack.firehose.sink import TweetSink
 from powertrack.metrics import Check, Metrics
 from powertrack.settings import Settings
 from powertrack.store.protocol import RuleStore
+from powertrack.web import ops
 
 if TYPE_CHECKING:
-    from powertrack.delivery.routes import DeliveryServices
+    from powertrack.delivery.services import DeliveryServices
 
 __all__ = ["create_app"]
 
@@ -107,8 +108,5 @@ def create_app(
     if tweet_sink is not None:
         app.include_router(tweets.create_router(tweet_sink, worker_id=tweet_worker_id))
     if delivery is not None:
-        # Imported here: the delivery package itself uses the API's helpers.
-        from powertrack.delivery.routes import create_router
-
-        app.include_router(create_router(delivery))
+        app.include_router(streams.create_router(delivery))
     return app

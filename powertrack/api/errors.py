@@ -23,10 +23,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from powertrack.api.limits import RateLimitExceededError, too_large_message
-from powertrack.api.responses import OrjsonResponse, sent_now
 from powertrack.api.schemas import powertrack as pt
 from powertrack.api.schemas import v2
 from powertrack.store.errors import StoreUnavailableError
+from powertrack.web.responses import OrjsonResponse, sent_now
 
 __all__ = [
     "AdminDisabledError",

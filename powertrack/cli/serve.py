@@ -30,7 +30,7 @@ from powertrack.coordination import (
 )
 from powertrack.delivery.connection import DeliveryConfig
 from powertrack.delivery.feed import FeedOptions, MatchFeed
-from powertrack.delivery.routes import DeliveryServices
+from powertrack.delivery.services import DeliveryServices
 from powertrack.firehose.sink import TweetSink, firehose_sink
 from powertrack.metrics import Check, Metrics, broker_check, connected_check
 from powertrack.settings import Settings

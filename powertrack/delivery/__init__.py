@@ -8,8 +8,8 @@ once as a ``Delivered`` carrying its cursor. ``offset_for_time`` finds a
 time's offset on brokers without ``offsets_for_times``.
 
 ``format`` writes a match as a PowerTrack or v2 line, ``StreamConnection``
-serves one customer connection, and ``routes`` holds the streaming endpoints
-(``DeliveryServices`` is what they need).
+serves one customer connection, and ``DeliveryServices`` bundles what the
+streaming endpoints (``powertrack.api.routes.streams``) need.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from powertrack.delivery.records import (
     InvalidCursorError,
     InvalidStartError,
 )
-from powertrack.delivery.routes import DeliveryServices, create_router
+from powertrack.delivery.services import DeliveryServices
 from powertrack.delivery.source import (
     MAX_BACKFILL_MINUTES,
     MatchSource,
@@ -74,7 +74,6 @@ __all__ = [
     "Subscription",
     "V2Fields",
     "accepts_gzip",
-    "create_router",
     "decode_cursor",
     "encode_cursor",
     "ending_line",

@@ -39,12 +39,12 @@ import orjson
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from powertrack.api.responses import sent_now
 from powertrack.coordination.leases import Lease
 from powertrack.delivery.feed import FeedOverflowError
 from powertrack.delivery.records import Delivered
 from powertrack.delivery.source import MatchSource, SourceOptions
 from powertrack.metrics import Metrics
+from powertrack.web.responses import sent_now
 
 __all__ = [
     "KEEPALIVE",

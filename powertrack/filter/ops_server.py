@@ -1,6 +1,6 @@
 """A filter node's own small HTTP server: ``/metrics``, ``/healthz`` and ``/readyz``.
 
-The same endpoints as the API's (powertrack/api/routes/ops.py), served by
+The same endpoints as the API's (powertrack/web/ops.py), served by
 uvicorn inside the node's event loop: ``/readyz`` awaits the node's own store,
 broker and ZooKeeper clients, which a server in another thread could not.
 The server leaves the process's signals alone: the node's handlers stop the
@@ -19,8 +19,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from powertrack.aio import cancel_and_wait
-from powertrack.api.routes.ops import create_router
 from powertrack.metrics import Check, Metrics
+from powertrack.web.ops import create_router
 
 __all__ = ["OpsServer", "ops_server"]
 

@@ -7,10 +7,10 @@ from typing import cast
 from prometheus_client.parser import text_string_to_metric_families
 
 from powertrack.api import create_app
-from powertrack.api.routes.ops import HEALTHZ_PATH, METRICS_PATH, READYZ_PATH
 from powertrack.metrics import Metrics
 from powertrack.settings import Settings
 from powertrack.store import RuleStore
+from powertrack.web.ops import HEALTHZ_PATH, METRICS_PATH, READYZ_PATH
 from tests.api.conftest import ApiFactory
 from tests.api.support import V2_RULES, Api
 

@@ -6,9 +6,9 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from powertrack.api.deps import State
-from powertrack.api.responses import OrjsonResponse
 from powertrack.api.schemas.common import Health
 from powertrack.store.errors import StoreUnavailableError
+from powertrack.web.responses import OrjsonResponse
 
 router = APIRouter(tags=["health"])
 

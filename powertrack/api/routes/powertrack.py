@@ -18,12 +18,12 @@ from starlette.responses import Response
 
 from powertrack.api.deps import PowerTrackStream, Service
 from powertrack.api.errors import MalformedRequestError, error_response
-from powertrack.api.responses import OrjsonResponse, sent_now
 from powertrack.api.schemas import powertrack as pt
 from powertrack.api.schemas.common import PowerTrackError
 from powertrack.api.service import InvalidRulesError
 from powertrack.store.errors import RuleCapExceededError
 from powertrack.store.models import NewRule
+from powertrack.web.responses import OrjsonResponse, sent_now
 
 
 class JsonBodyRoute(APIRoute):

@@ -19,11 +19,11 @@ from starlette.responses import Response
 
 from powertrack.api.deps import AdminAccess
 from powertrack.api.errors import ApiError, MalformedRequestError
-from powertrack.api.responses import OrjsonResponse
 from powertrack.api.schemas.common import PlainError, V2InvalidRequest, V2Problem
 from powertrack.firehose.posted import MAX_TEXT_LENGTH, Author, PostedTweetError, TweetPoster
 from powertrack.firehose.sink import PublishError, TweetSink
 from powertrack.store.ids import RuleIdGenerator
+from powertrack.web.responses import OrjsonResponse
 
 __all__ = ["FirehoseUnavailableError", "create_router"]
 

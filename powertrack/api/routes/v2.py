@@ -15,12 +15,12 @@ from starlette.responses import Response
 
 from powertrack.api.deps import Service, V2Stream
 from powertrack.api.errors import MalformedRequestError
-from powertrack.api.responses import OrjsonResponse, sent_now
 from powertrack.api.schemas import v2
 from powertrack.api.schemas.common import V2InvalidRequest, V2Problem
 from powertrack.api.service import InvalidRulesError
 from powertrack.store.errors import RuleCapExceededError
 from powertrack.store.models import NewRule
+from powertrack.web.responses import OrjsonResponse, sent_now
 
 router = APIRouter(prefix="/2/tweets/search/stream/rules", tags=["X API v2 filtered-stream rules"])
 

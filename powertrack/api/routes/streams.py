@@ -23,7 +23,6 @@ import os
 import secrets
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -33,24 +32,20 @@ from starlette.responses import Response
 
 from powertrack.api.deps import PowerTrackStream, V2Stream
 from powertrack.api.errors import MalformedRequestError, error_response
-from powertrack.api.responses import OrjsonResponse
 from powertrack.api.service import StreamContext
-from powertrack.broker.topics import Side
 from powertrack.coordination.errors import CoordinationUnavailableError, TooManyConnectionsError
-from powertrack.coordination.leases import LeaseManager
-from powertrack.coordination.sides import SideRegistry
 from powertrack.delivery.connection import (
-    DeliveryConfig,
     Shape,
     StreamConnection,
     accepts_gzip,
 )
-from powertrack.delivery.feed import MatchFeed
 from powertrack.delivery.format import InvalidFieldsError, V2Fields, powertrack_line, v2_line
 from powertrack.delivery.records import Delivered, InvalidCursorError, InvalidStartError
+from powertrack.delivery.services import DeliveryServices
 from powertrack.delivery.source import MatchSource, StartAt
+from powertrack.web.responses import OrjsonResponse
 
-__all__ = ["POWERTRACK_STREAM_PATH", "V2_STREAM_PATH", "DeliveryServices", "create_router"]
+__all__ = ["POWERTRACK_STREAM_PATH", "V2_STREAM_PATH", "create_router"]
 
 log = logging.getLogger(__name__)
 
@@ -66,18 +61,6 @@ UNAVAILABLE: Final = (
 )
 _RETRY_AFTER_S: Final = "5"
 _HOST: Final = socket.gethostname()
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryServices:
-    """What the streaming endpoints need; the caller starts and stops the feed,
-    the lease manager and the side registry."""
-
-    feed: MatchFeed
-    leases: LeaseManager
-    sides: SideRegistry
-    config: DeliveryConfig = field(default_factory=DeliveryConfig)
-    preferred_side: Side = "A"
 
 
 def _bad(message: str, parameter: str, values: list[str]) -> MalformedRequestError:

@@ -20,8 +20,8 @@ from fastapi import APIRouter
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from powertrack.api.responses import OrjsonResponse
 from powertrack.metrics import CONTENT_TYPE, Check, Metrics, check_readiness
+from powertrack.web.responses import OrjsonResponse
 
 __all__ = [
     "HEALTHZ_PATH",
