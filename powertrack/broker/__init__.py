@@ -4,7 +4,9 @@
 with in-memory storage; ``KafkaBroker`` connects to a cluster powertrack does
 not run. Both implement ``Broker``; :func:`open_broker` picks one from the
 configured bootstrap address. ``Producer`` publishes batches of records
-(``KafkaProducer`` over aiokafka, ``MemoryProducer`` for unit tests).
+(``KafkaProducer`` over aiokafka, ``MemoryProducer`` for unit tests), and
+``Reader`` reads partitions from chosen offsets (``KafkaReader``,
+``MemoryReader``).
 ``topics`` names powertrack's topics.
 """
 
@@ -28,6 +30,7 @@ from powertrack.broker.producer import (
     default_partition,
 )
 from powertrack.broker.protocol import NO_CAPABILITIES, Broker, BrokerCapabilities, TopicSpec
+from powertrack.broker.reader import KafkaReader, MemoryReader, Reader, ReadRecord, TopicPartition
 from powertrack.broker.tansu import TansuBroker, find_tansu_binary
 from powertrack.broker.topics import (
     DEFAULT_FIREHOSE_TOPIC,
@@ -52,16 +55,21 @@ __all__ = [
     "BrokerUnavailableError",
     "KafkaBroker",
     "KafkaProducer",
+    "KafkaReader",
     "MatchTopic",
     "MemoryProducer",
+    "MemoryReader",
     "MemoryTopics",
     "OutRecord",
     "ProduceError",
     "Producer",
+    "ReadRecord",
+    "Reader",
     "Side",
     "StoredRecord",
     "TansuBroker",
     "TopicNameError",
+    "TopicPartition",
     "TopicSpec",
     "deadletter_topic",
     "default_partition",

@@ -38,19 +38,15 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, Final
-
-from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
-    AIOKafkaConsumer,
-    TopicPartition,
-)
+from typing import Any, Final, Protocol
 
 from powertrack.aio import cancel_and_wait
 from powertrack.broker.protocol import NO_CAPABILITIES, BrokerCapabilities
+from powertrack.broker.reader import KafkaReader, Reader, TopicPartition
 from powertrack.delivery.records import DeliveryError
 from powertrack.delivery.timeindex import offset_bounds, offset_for_time
 
-__all__ = ["FeedOptions", "FeedOverflowError", "MatchFeed", "Subscription"]
+__all__ = ["FeedOptions", "FeedOverflowError", "MatchFeed", "ReaderFactory", "Subscription"]
 
 logger = logging.getLogger(__name__)
 
@@ -145,9 +141,18 @@ class Subscription:
         self._arrived.set()
 
 
+class ReaderFactory(Protocol):
+    """Makes the feed's readers: a look-up's (``lookup``) or a lane's."""
+
+    def __call__(self, *, lookup: bool, fetch_max_wait_ms: int) -> Reader: ...
+
+
 class MatchFeed:
     """Reads match topics for every stream of a process; ``start`` and ``stop`` it
-    (or ``async with``)."""
+    (or ``async with``).
+
+    Its readers are :class:`KafkaReader` s of ``bootstrap_servers``, or what
+    ``readers`` makes (a memory reader in unit tests)."""
 
     def __init__(
         self,
@@ -155,15 +160,17 @@ class MatchFeed:
         *,
         capabilities: BrokerCapabilities = NO_CAPABILITIES,
         options: FeedOptions | None = None,
+        readers: ReaderFactory | None = None,
     ) -> None:
         self._bootstrap = bootstrap_servers
+        self._readers = readers or self._kafka_reader
         self._capabilities = capabilities
         self.options: Final = options or FeedOptions()
         self._lanes: list[_Lane] = []
         self._opening = asyncio.Lock()
-        self._idle_lookups: asyncio.Queue[Any] = asyncio.Queue()
+        self._idle_lookups: asyncio.Queue[Reader] = asyncio.Queue()
         self._lookup_slots = asyncio.Semaphore(max(1, self.options.lookups))
-        self._all_lookups: list[Any] = []
+        self._all_lookups: list[Reader] = []
         self._started = False
 
     @property
@@ -226,7 +233,7 @@ class MatchFeed:
             )
 
     @contextlib.asynccontextmanager
-    async def _lookup(self) -> AsyncIterator[Any]:
+    async def _lookup(self) -> AsyncIterator[Reader]:
         if not self._started:
             raise DeliveryError("the match feed is not running")
         async with self._lookup_slots:
@@ -268,38 +275,31 @@ class MatchFeed:
         with contextlib.suppress(ValueError):
             self._lanes.remove(lane)
 
-    async def _new_consumer(self, *, lookup: bool = False) -> Any:
+    async def _new_consumer(self, *, lookup: bool = False) -> Reader:
+        reader = self._readers(lookup=lookup, fetch_max_wait_ms=self.options.fetch_max_wait_ms)
+        await reader.start()
+        return reader
+
+    def _kafka_reader(self, *, lookup: bool, fetch_max_wait_ms: int) -> Reader:
         # A look-up reads one record (a time search's probe, a partition's
         # last batch): asked for the broker's default fetch, it is answered
         # with megabytes per probe. The broker still answers the whole first
         # batch however small the limit, so a look-up always makes progress;
         # it reads offsets and timestamps only, so it skips the CRC check.
-        small = (
-            {
-                "fetch_max_bytes": _LOOKUP_FETCH_BYTES,
-                "max_partition_fetch_bytes": _LOOKUP_FETCH_BYTES,
-                "check_crcs": False,
-            }
-            if lookup
-            else {}
-        )
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            fetch_max_wait_ms=self.options.fetch_max_wait_ms,
-            # Only reached when retention removed the records asked for.
-            auto_offset_reset="earliest",
-            **small,
-        )
-        await consumer.start()
-        return consumer
+        if lookup:
+            return KafkaReader(
+                self._bootstrap,
+                fetch_max_wait_ms=fetch_max_wait_ms,
+                fetch_bytes=_LOOKUP_FETCH_BYTES,
+                check_crcs=False,
+            )
+        return KafkaReader(self._bootstrap, fetch_max_wait_ms=fetch_max_wait_ms)
 
 
 class _Lane:
     """One consumer reading each of its partitions at one position for all its subscriptions."""
 
-    def __init__(self, feed: MatchFeed, consumer: Any, *, first: bool) -> None:
+    def __init__(self, feed: MatchFeed, consumer: Reader, *, first: bool) -> None:
         self._feed = feed
         self._consumer = consumer
         self._first = first

@@ -35,9 +35,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Final, Self
 
-from aiokafka import TopicPartition  # type: ignore[import-untyped, unused-ignore]
-
 from powertrack.aio import cancel_and_wait
+from powertrack.broker.reader import TopicPartition
 from powertrack.broker.topics import SIDES, Side, match_topic
 from powertrack.coordination.sides import SideRegistry
 from powertrack.delivery.cursor import (

@@ -24,8 +24,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from aiokafka import TopicPartition  # type: ignore[import-untyped, unused-ignore]
-
+from powertrack.broker.reader import TopicPartition
 from powertrack.delivery.records import DeliveryError
 
 __all__ = ["offset_bounds", "offset_for_time"]
@@ -41,7 +40,7 @@ async def offset_bounds(
 ) -> tuple[int, int]:
     """The first offset ``tp`` still holds, and the offset its next record will get.
 
-    ``consumer`` is a started AIOKafkaConsumer with ``tp`` assigned; its
+    ``consumer`` is a started ``Reader`` with ``tp`` assigned; its
     position is moved."""
     reported = int((await consumer.end_offsets([tp]))[tp])
     beginning = int((await consumer.beginning_offsets([tp]))[tp])
@@ -65,7 +64,7 @@ async def offset_for_time(
     """The first offset of ``topic``/``partition`` whose record timestamp is ``>= ts_ms``.
 
     The end offset (:func:`offset_bounds`) if there is none. ``consumer`` is a
-    started AIOKafkaConsumer with the partition assigned; its position is
+    started ``Reader`` with the partition assigned; its position is
     moved, and the caller seeks where it wants to read next.
     """
     tp = TopicPartition(topic, partition)

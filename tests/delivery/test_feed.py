@@ -12,6 +12,7 @@ from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
     TopicPartition,
 )
 
+from powertrack.broker import MemoryProducer, MemoryReader, MemoryTopics, OutRecord, Reader
 from powertrack.delivery import DeliveryError, FeedOverflowError, MatchFeed, Subscription
 from tests.delivery.support import FEED, create_topics, new_account, now_ms
 
@@ -221,3 +222,32 @@ async def test_stopping_the_feed_ends_its_readers(kafka_bootstrap: str) -> None:
         await subscription.records(100)
     with pytest.raises(DeliveryError, match="not running"):
         await feed.subscribe(topic, 0, 0)
+
+
+async def test_a_feed_over_memory_readers_serves_subscriptions_and_look_ups() -> None:
+    # The feed sees only the Reader seam: the same code runs over memory topics.
+    topics = MemoryTopics()
+    topics.create("matches", 1)
+    producer = MemoryProducer(topics)
+    await producer.start()
+    await (await producer.send_batch("matches", 0, [OutRecord(b"%d" % n) for n in range(40)]))
+    made: list[bool] = []
+
+    def readers(*, lookup: bool, fetch_max_wait_ms: int) -> Reader:
+        made.append(lookup)
+        return MemoryReader(topics, fetch_records=16)
+
+    tp = TopicPartition("matches", 0)
+    async with MatchFeed("unused:9092", options=FEED, readers=readers) as feed:
+        assert await feed.topics() == {"matches"}
+        assert await feed.bounds(tp) == (0, 40)
+        stamp = topics.records("matches", 0)[25].timestamp
+        assert await feed.offset_for_time(tp, stamp) == next(
+            r.offset for r in topics.records("matches", 0) if r.timestamp >= stamp
+        )
+        first = await feed.subscribe("matches", 0, 10)
+        second = await feed.subscribe("matches", 0, 30)
+        assert await _collect(first, 30) == list(range(10, 40))
+        assert await _collect(second, 10) == list(range(30, 40))
+    assert made[0] is True
+    assert False in made
