@@ -72,6 +72,10 @@ class Reader(Protocol):
         """Hand out ``tp``'s records from ``offset`` on (it must be assigned)."""
         ...
 
+    async def position(self, tp: TopicPartition) -> int:
+        """The offset of the next record :meth:`getmany` hands out of ``tp``."""
+        ...
+
     async def getmany(
         self, *partitions: TopicPartition, timeout_ms: int = 0, max_records: int | None = None
     ) -> dict[TopicPartition, list[Any]]:
@@ -107,7 +111,8 @@ class KafkaReader:
     ``fetch_bytes`` bounds what one fetch asks for (per partition and in all);
     the broker still answers the first record batch whole, however small the
     bound, so a small one suits readers that look at one record at a time.
-    ``check_crcs=False`` skips the checksum of what is read.
+    ``check_crcs=False`` skips the checksum of what is read;
+    ``max_poll_records`` bounds what one :meth:`getmany` hands out.
     """
 
     def __init__(
@@ -117,6 +122,7 @@ class KafkaReader:
         fetch_max_wait_ms: int = 500,
         fetch_bytes: int | None = None,
         check_crcs: bool = True,
+        max_poll_records: int | None = None,
         client_id: str = "powertrack-reader",
     ) -> None:
         from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped, unused-ignore]
@@ -133,6 +139,7 @@ class KafkaReader:
             enable_auto_commit=False,
             fetch_max_wait_ms=fetch_max_wait_ms,
             check_crcs=check_crcs,
+            max_poll_records=max_poll_records,
             # Only reached when retention removed the records asked for.
             auto_offset_reset="earliest",
             **limits,
@@ -161,6 +168,10 @@ class KafkaReader:
     def seek(self, tp: TopicPartition, offset: int) -> None:
         """See :meth:`Reader.seek`."""
         self._consumer.seek(tp, offset)
+
+    async def position(self, tp: TopicPartition) -> int:
+        """See :meth:`Reader.position`."""
+        return int(await self._consumer.position(tp))
 
     async def getmany(
         self, *partitions: TopicPartition, timeout_ms: int = 0, max_records: int | None = None
@@ -241,6 +252,12 @@ class MemoryReader:
         if offset < 0:
             raise ValueError("offsets are not negative")
         self._positions[tp] = offset
+
+    async def position(self, tp: TopicPartition) -> int:
+        """The offset :meth:`getmany` reads ``tp`` from next."""
+        if tp not in self._positions:
+            raise ValueError(f"{tp} is not assigned")
+        return self._positions[tp]
 
     async def getmany(
         self, *partitions: TopicPartition, timeout_ms: int = 0, max_records: int | None = None

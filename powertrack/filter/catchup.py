@@ -16,12 +16,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from typing import Any
 
-from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
-    AIOKafkaConsumer,
-    TopicPartition,
-)
-
 from powertrack.broker.producer import Producer
+from powertrack.broker.reader import KafkaReader, Reader, TopicPartition
 from powertrack.filter.config import FilterConfig, FilterCounters
 from powertrack.filter.handoff import Handoff, start_offset
 from powertrack.filter.publisher import publish_all
@@ -197,19 +193,14 @@ async def read_range(
     *,
     client_id: str,
     max_batch: int = 500,
+    reader: Reader | None = None,
 ) -> AsyncIterator[list[Any]]:
     """Yield the records of ``topic``'s ``partition`` at offsets ``[first, end)``,
-    in offset order, a batch at a time."""
+    in offset order, a batch at a time, read with ``reader`` (default: a
+    :class:`KafkaReader` of ``bootstrap``), which is started and stopped here."""
     if first >= end:
         return
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        client_id=client_id,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        max_poll_records=max_batch,
-    )
+    consumer = reader or KafkaReader(bootstrap, client_id=client_id, max_poll_records=max_batch)
     await consumer.start()
     try:
         tp = TopicPartition(topic, partition)

@@ -105,6 +105,7 @@ async def test_a_sought_partition_is_read_from_that_offset_in_order(side: Side) 
         reader.seek(tp, 12)
         records = await _read(reader, tp, 18)
         assert [r.offset for r in records] == list(range(12, 30))  # type: ignore[attr-defined]
+        assert await reader.position(tp) == 30
         first = records[0]
         assert (first.key, first.value, list(first.headers)) == (  # type: ignore[attr-defined]
             b"k12",
@@ -191,3 +192,27 @@ async def test_the_memory_reader_answers_offsets_for_times_as_kafka_does() -> No
     assert await offset_for_time(reader, "t", 0, stamps[3], use_offsets_for_times=True) == (
         stamps.index(stamps[3])
     )
+
+
+async def test_a_catch_up_reads_exactly_its_range_over_a_reader() -> None:
+    from powertrack.filter.catchup import read_range
+
+    topics = MemoryTopics()
+    topics.create("firehose", 2)
+    producer = MemoryProducer(topics)
+    await producer.start()
+    await (await producer.send_batch("firehose", 1, [OutRecord(b"%d" % n) for n in range(50)]))
+    batches = [
+        [r.offset for r in batch]
+        async for batch in read_range(
+            "unused:9092",
+            "firehose",
+            1,
+            7,
+            31,
+            client_id="test",
+            reader=MemoryReader(topics, fetch_records=10),
+        )
+    ]
+    assert [offset for batch in batches for offset in batch] == list(range(7, 31))
+    assert max(len(batch) for batch in batches) <= 10
