@@ -6,7 +6,8 @@ not run. Both implement ``Broker``; :func:`open_broker` picks one from the
 configured bootstrap address. ``Producer`` publishes batches of records
 (``KafkaProducer`` over aiokafka, ``MemoryProducer`` for unit tests), and
 ``Reader`` reads partitions from chosen offsets (``KafkaReader``,
-``MemoryReader``).
+``MemoryReader``), ``GroupConsumer`` reads a topic as a member of a consumer
+group (``KafkaGroupConsumer``, ``MemoryGroupConsumer``).
 ``topics`` names powertrack's topics.
 """
 
@@ -18,6 +19,13 @@ from powertrack.broker.errors import (
     BrokerUnavailableError,
     ProduceError,
     TopicNameError,
+)
+from powertrack.broker.group import (
+    CommitError,
+    ConsumeError,
+    GroupConsumer,
+    KafkaGroupConsumer,
+    MemoryGroupConsumer,
 )
 from powertrack.broker.kafka import KafkaBroker
 from powertrack.broker.producer import (
@@ -53,10 +61,15 @@ __all__ = [
     "BrokerError",
     "BrokerStartError",
     "BrokerUnavailableError",
+    "CommitError",
+    "ConsumeError",
+    "GroupConsumer",
     "KafkaBroker",
+    "KafkaGroupConsumer",
     "KafkaProducer",
     "KafkaReader",
     "MatchTopic",
+    "MemoryGroupConsumer",
     "MemoryProducer",
     "MemoryReader",
     "MemoryTopics",

@@ -235,15 +235,17 @@ class KafkaProducer:
         builder = self._producer.create_batch()
         try:
             for record in records:
+                # aiokafka's builder takes headers as a list only.
+                headers = record.headers if type(record.headers) is list else list(record.headers)
                 appended = builder.append(
-                    timestamp=None, key=record.key, value=record.value, headers=record.headers
+                    timestamp=None, key=record.key, value=record.value, headers=headers
                 )
                 if appended is None:
                     # Full: send it and start the next. A first record always fits.
                     parts.append(await self._submit(builder, topic, partition))
                     builder = self._producer.create_batch()
                     builder.append(
-                        timestamp=None, key=record.key, value=record.value, headers=record.headers
+                        timestamp=None, key=record.key, value=record.value, headers=headers
                     )
             parts.append(await self._submit(builder, topic, partition))
         except KafkaError as exc:
@@ -295,6 +297,8 @@ class MemoryTopics:
     """
 
     partitions: dict[str, list[list[StoredRecord]]] = field(default_factory=dict)
+    committed: dict[str, dict[tuple[str, int], int]] = field(default_factory=dict)
+    """Consumer groups' committed offsets: group -> (topic, partition) -> offset."""
     down: bool = False
     hold: bool = False
     _held: list[tuple[asyncio.Future[None], list[StoredRecord]]] = field(default_factory=list)

@@ -42,22 +42,21 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
-
-from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
-    AIOKafkaConsumer,
-    TopicPartition,
-)
-from aiokafka.abc import (  # type: ignore[import-untyped, unused-ignore]
-    ConsumerRebalanceListener,
-)
-from aiokafka.errors import KafkaError  # type: ignore[import-untyped, unused-ignore]
 
 from powertrack.aio import cancel_and_wait
 from powertrack.broker.errors import BrokerError
+from powertrack.broker.group import (
+    CommitError,
+    GroupConsumer,
+    KafkaGroupConsumer,
+    OnAssigned,
+    OnRevoked,
+)
 from powertrack.broker.producer import KafkaProducer, Producer
 from powertrack.broker.protocol import Broker
+from powertrack.broker.reader import TopicPartition
 from powertrack.coordination.protocol import RuleChangeSignal
 from powertrack.filter.catchup import HandoffRunner
 from powertrack.filter.config import FilterConfig, FilterCounters
@@ -80,7 +79,7 @@ logger = logging.getLogger(__name__)
 # Tweets matched between two yields to the event loop: a few milliseconds.
 _YIELD_EVERY = 50
 
-# aiokafka's records and partitions, untyped.
+# The consumer's records and partitions, untyped.
 _Record = Any
 _Batch = dict[Any, list[Any]]
 
@@ -91,7 +90,9 @@ class FilterNode:
     ``broker`` must be started. ``signal``, if given, is started and stopped by
     the caller; it wakes the rule log followers when rules change.
     ``producer`` (unstarted; the node starts and stops it) replaces the
-    aiokafka producer made for ``broker``.
+    aiokafka producer made for ``broker``, and ``consumers`` (given the
+    node's revoke and assign callbacks) the aiokafka group consumer: a memory
+    producer and consumer run a node without a broker.
     """
 
     def __init__(
@@ -102,6 +103,7 @@ class FilterNode:
         signal: RuleChangeSignal | None = None,
         metrics: Metrics | None = None,
         producer: Producer | None = None,
+        consumers: Callable[[OnRevoked, OnAssigned], GroupConsumer] | None = None,
     ) -> None:
         self.config = config
         self.counters = FilterCounters()
@@ -123,6 +125,7 @@ class FilterNode:
         )
         self._tracker: OffsetTracker[int] = OffsetTracker()
         self._consumer: Any = None
+        self._consumers = consumers
         self._producer: Producer | None = producer
         self._publisher: Publisher | None = None
         # Held while a batch is handed to the producer, so that a revoke never
@@ -181,18 +184,21 @@ class FilterNode:
             self.metrics,
             self._acked.set,
         )
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._broker.bootstrap_servers,
-            client_id=client_id,
-            group_id=self.config.group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=self.config.max_batch,
-            fetch_max_wait_ms=self.config.fetch_max_wait_ms,
-            session_timeout_ms=self.config.session_timeout_ms,
-            heartbeat_interval_ms=self.config.heartbeat_interval_ms,
-        )
-        self._consumer.subscribe([self.config.firehose_topic], listener=_Rebalance(self))
+        if self._consumers is None:
+            self._consumer = KafkaGroupConsumer(
+                self._broker.bootstrap_servers,
+                self.config.firehose_topic,
+                self.config.group,
+                on_revoked=self._revoked,
+                on_assigned=self._assigned,
+                client_id=client_id,
+                max_poll_records=self.config.max_batch,
+                fetch_max_wait_ms=self.config.fetch_max_wait_ms,
+                session_timeout_ms=self.config.session_timeout_ms,
+                heartbeat_interval_ms=self.config.heartbeat_interval_ms,
+            )
+        else:
+            self._consumer = self._consumers(self._revoked, self._assigned)
         try:
             await self._consumer.start()
         except BaseException:
@@ -276,7 +282,7 @@ class FilterNode:
             await asyncio.sleep(self.config.streams_interval)
             try:
                 await self._refresh()
-            except (StoreError, BrokerError, KafkaError) as exc:
+            except (StoreError, BrokerError) as exc:
                 # The current view goes on matching until the next look succeeds.
                 logger.warning("Could not refresh stack %s: %s", self.config.stack, exc)
 
@@ -362,7 +368,7 @@ class FilterNode:
     async def _may_match(self, tp: Any, first: int) -> bool:
         try:
             return await self._runner.hand_over(tp.partition, first)
-        except (StoreError, KafkaError) as exc:
+        except (StoreError, BrokerError) as exc:
             logger.warning(
                 "Could not hand over firehose %d, reading it again: %s", tp.partition, exc
             )
@@ -455,7 +461,7 @@ class FilterNode:
         topic = self.config.firehose_topic
         try:
             await self._consumer.commit({TopicPartition(topic, p): o for p, o in offsets.items()})
-        except KafkaError as exc:
+        except CommitError as exc:
             # Typically a rebalance under way: the partitions' new owners
             # start from the last successful commit, repeating some matches.
             logger.warning("Could not commit firehose offsets %s: %s", offsets, exc)
@@ -478,16 +484,3 @@ class FilterNode:
         partitions = [tp.partition for tp in assigned]
         self._tracker.forget(partitions)
         self._checked.difference_update(partitions)
-
-
-class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc, unused-ignore]
-    """Commits what is done before partitions move to another node."""
-
-    def __init__(self, node: FilterNode) -> None:
-        self._node = node
-
-    async def on_partitions_revoked(self, revoked: Sequence[Any]) -> None:
-        await self._node._revoked(revoked)
-
-    async def on_partitions_assigned(self, assigned: Sequence[Any]) -> None:
-        self._node._assigned(assigned)

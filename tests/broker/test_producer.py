@@ -119,6 +119,17 @@ async def test_a_batch_is_stored_in_order_with_its_keys_and_headers(side: Side) 
         assert stored == [(r.key, r.value, list(r.headers)) for r in records]
 
 
+async def test_records_without_headers_or_keys_are_stored(side: Side) -> None:
+    topic = unique("bare")
+    await side.create(topic, 1)
+    records = [OutRecord(b"a"), OutRecord(b"b", headers=(("h", b"1"),))]
+
+    async with running(side) as producer:
+        await (await producer.send_batch(topic, 0, records))
+
+        assert await side.read(topic, 0, 2) == [(None, b"a", []), (None, b"b", [("h", b"1")])]
+
+
 async def test_batches_to_one_partition_are_stored_in_the_order_they_were_sent(side: Side) -> None:
     topic = unique("order")
     await side.create(topic, 2)
