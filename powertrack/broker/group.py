@@ -14,15 +14,14 @@ can commit; once it is given partitions it is told again (``on_assigned``).
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Final, Protocol
+from typing import Any, Protocol
 
 from aiokafka.structs import TopicPartition  # type: ignore[import-untyped, unused-ignore]
 
 from powertrack.broker.errors import BrokerError
 from powertrack.broker.producer import MemoryTopics
+from powertrack.broker.reader import poll_memory
 
 __all__ = [
     "CommitError",
@@ -38,8 +37,6 @@ OnRevoked = Callable[[Sequence[TopicPartition]], Awaitable[None]]
 """Called (and awaited) before the partitions go to another member."""
 OnAssigned = Callable[[Sequence[TopicPartition]], None]
 """Called once the member reads the partitions, from the group's commits."""
-
-_MEMORY_POLL_S: Final = 0.005
 
 
 class ConsumeError(BrokerError):
@@ -233,19 +230,18 @@ class MemoryGroupConsumer:
 
     async def getmany(self, *, timeout_ms: int) -> dict[TopicPartition, list[Any]]:
         """The next records, waiting up to ``timeout_ms`` for some."""
-        deadline = time.monotonic() + timeout_ms / 1000
-        while True:
-            found: dict[TopicPartition, list[Any]] = {}
-            for tp, start in self._positions.items():
-                taken = self.store.partitions[tp.topic][tp.partition][
-                    start : start + self.fetch_records
-                ]
-                if taken:
-                    found[tp] = list(taken)
-                    self._positions[tp] = start + len(taken)
-            if found or time.monotonic() >= deadline:
-                return found
-            await asyncio.sleep(min(_MEMORY_POLL_S, max(0.0, deadline - time.monotonic())))
+        return await poll_memory(self._take, timeout_ms)
+
+    def _take(self) -> dict[TopicPartition, list[Any]]:
+        found: dict[TopicPartition, list[Any]] = {}
+        for tp, start in self._positions.items():
+            taken = self.store.partitions[tp.topic][tp.partition][
+                start : start + self.fetch_records
+            ]
+            if taken:
+                found[tp] = list(taken)
+                self._positions[tp] = start + len(taken)
+        return found
 
     async def position(self, tp: TopicPartition) -> int:
         """The offset read next."""

@@ -15,16 +15,29 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, Protocol
 
 from aiokafka.structs import TopicPartition  # type: ignore[import-untyped, unused-ignore]
 
 from powertrack.broker.producer import MemoryTopics
 
-__all__ = ["KafkaReader", "MemoryReader", "ReadRecord", "Reader", "TopicPartition"]
+__all__ = ["KafkaReader", "MemoryReader", "ReadRecord", "Reader", "TopicPartition", "poll_memory"]
 
 _MEMORY_POLL_S: Final = 0.005
+
+Fetched = dict[TopicPartition, list[Any]]
+
+
+async def poll_memory(take: Callable[[], Fetched], timeout_ms: int) -> Fetched:
+    """What ``take`` hands out, asked again every few ms until it hands out some
+    or ``timeout_ms`` is up: how memory readers wait as a broker's fetch does."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        found = take()
+        if found or time.monotonic() >= deadline:
+            return found
+        await asyncio.sleep(min(_MEMORY_POLL_S, max(0.0, deadline - time.monotonic())))
 
 
 class ReadRecord(Protocol):
@@ -268,12 +281,7 @@ class MemoryReader:
         for tp in asked:
             if tp not in self._positions:
                 raise ValueError(f"{tp} is not assigned")
-        deadline = time.monotonic() + timeout_ms / 1000
-        while True:
-            found = self._take(asked, max_records)
-            if found or time.monotonic() >= deadline:
-                return found
-            await asyncio.sleep(min(_MEMORY_POLL_S, max(0.0, deadline - time.monotonic())))
+        return await poll_memory(lambda: self._take(asked, max_records), timeout_ms)
 
     def _take(
         self, asked: list[TopicPartition], max_records: int | None

@@ -256,8 +256,8 @@ async def run_up(
                     parts.run(group, "API", server.serve())
                     while not server.started and not stop.is_set():
                         await asyncio.sleep(0.05)
-                    if not server.started:
-                        parts.check()
+                    # A part that failed while starting: stop before the firehose.
+                    parts.check()
                     firehose = parts.run(
                         group,
                         "firehose",
@@ -268,8 +268,6 @@ async def run_up(
                             stop=stop,
                         ),
                     )
-                    if stop.is_set():
-                        parts.check()
                     typer.echo(banner(settings, demo, admin_token, generated_token))
                     if ready is not None:
                         announced = ready(demo.token)
