@@ -162,7 +162,11 @@ def _prepare(
         raise TweetFormatError(f"not JSON: {exc}") from None
     if type(obj) is not dict:
         raise TweetFormatError("not a tweet: expected a JSON object")
-    tweet_id = int(Tweet.from_json(obj).id)
+    tweet_id = _plain_id(obj)
+    if tweet_id is None:
+        # Any other shape, and every line that is no tweet, goes through the
+        # parser: it accepts and rejects exactly what the filter nodes do.
+        tweet_id = int(Tweet.from_json(obj).id)
     if ids is None and not rewrite_timestamps:
         return tweet_id, line.strip()
     # v1.1 statuses carry their author in "user"; the parser took the rest as
@@ -179,6 +183,8 @@ def _prepare(
                 obj["timestamp_ms"] = str(ms)
     else:
         data = obj.get("data", obj)
+        if ids is None and "created_at" not in data:
+            return tweet_id, line.strip()  # nothing to rewrite
         if ids is not None:
             tweet_id = _renumber_v2(data, ids.next_id())
         if rewrite_timestamps and "created_at" in data:
@@ -186,6 +192,38 @@ def _prepare(
             # The v2 stream gives whole seconds, like v1.1's created_at.
             data["created_at"] = iso_time(ms // 1000 * 1000)
     return tweet_id, orjson.dumps(obj)
+
+
+def _plain_id(obj: dict[str, Any]) -> int | None:
+    """The id of a tweet in the usual shape, read without parsing the tweet.
+
+    None unless ``Tweet.from_json(obj)`` is sure to succeed with that id: a
+    v1.1 status with its ``user``, a decimal ``id_str`` and a string text, or
+    a v2 message (or bare v2 tweet) with a decimal ``id`` and a string
+    ``text``. Those are all that ``from_json`` requires of them; every other
+    field it reads leaves a tweet in the view, however wrong it is.
+    """
+    if "user" in obj:
+        found = obj.get("id_str")
+        ext = obj.get("extended_tweet")
+        if ext is None:
+            text = obj.get("full_text")
+            if text is None:
+                text = obj.get("text")
+        else:
+            text = ext.get("full_text") if type(ext) is dict else None
+    else:
+        data = obj.get("data")
+        if data is None and ("author_id" in obj or "edit_history_tweet_ids" in obj):
+            data = obj
+        if type(data) is not dict or "dm_conversation_id" in data:
+            return None
+        found = data.get("id")
+        # A note_tweet replaces the text only with a string of its own.
+        text = data.get("text")
+    if type(found) is str and type(text) is str and found.isascii() and found.isdigit():
+        return int(found)
+    return None
 
 
 def _renumber_v2(data: dict[str, Any], new_id: int) -> int:

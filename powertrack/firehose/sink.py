@@ -14,7 +14,9 @@ broker. A failed delivery is raised as :class:`PublishError` by the next
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import collections
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,8 +25,7 @@ import orjson
 if TYPE_CHECKING:
     # Imported where a Kafka sink is made: code that only publishes through
     # the protocol (the API, tests with ListTweetSink) never loads the client.
-    from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped, unused-ignore]
-
+    from powertrack.broker.producer import OutRecord, Producer
     from powertrack.broker.protocol import Broker
 
 __all__ = [
@@ -43,6 +44,20 @@ DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 # A few milliseconds of batching multiplies replay throughput at high rates
 # and adds no noticeable latency at low ones.
 DEFAULT_LINGER_MS = 5
+# A batch as large as the producer's (powertrack.broker.producer.DEFAULT_BATCH_BYTES),
+# so each batch handed over is one produce request's worth for its partition.
+DEFAULT_BATCH_BYTES = 512 * 1024
+DEFAULT_BATCH_RECORDS = 2048
+# Batches queued or unacknowledged: 16 of 512 KB bound what a slow broker costs.
+DEFAULT_MAX_IN_FLIGHT = 16
+# Connections to the broker: one request is in flight on each at a time.
+DEFAULT_CONNECTIONS = 2
+# What a record adds to its key and value in a batch (lengths, offsets, headers
+# count), rounded up, so a batch gathered to batch_bytes fits the producer's.
+_RECORD_OVERHEAD = 24
+# aiokafka's batch builder takes headers as a list only (OutRecord's default
+# is a tuple); shared, as nothing appends to it.
+_NO_HEADERS: list[tuple[str, bytes]] = []
 
 
 class PublishError(Exception):
@@ -74,20 +89,72 @@ def tweet_key(tweet_id: int) -> bytes:
 
 
 class KafkaTweetSink:
-    """Publishes tweets to ``topic`` with a started ``producer`` owned by the caller.
+    """Publishes tweets to ``topic`` through started producers owned by the caller.
 
-    The producer should be created with ``acks="all"`` (as :func:`kafka_tweet_sink`
+    Tweets are gathered per partition (the partition Kafka's default
+    partitioner gives their key, so every copy of a tweet lands on the same
+    one) and handed to a producer a batch at a time: when a partition's batch
+    reaches ``batch_bytes`` or ``batch_records``, when the oldest gathered
+    tweet has waited ``linger_ms``, or on :meth:`flush`. No await is spent on
+    the broker per tweet.
+
+    With several producers (several connections), partition ``p`` always goes
+    through producer ``p % len(producers)``: each connection has one request in
+    flight at a time, so two let the broker store one request while the next
+    is being built. A partition's batches are sent in the order they were
+    gathered. At most ``max_in_flight`` batches are queued or unacknowledged;
+    beyond that :meth:`send` waits, so memory stays bounded when the broker is
+    slower than the producer.
+
+    Producers should publish with ``acks="all"`` (as :class:`KafkaProducer`
     does): a tweet acknowledged by the leader alone is lost if the leader fails
-    before a replica copies it.
+    before a replica copies it. Call :meth:`close` (as :func:`kafka_tweet_sink`
+    does) before stopping the producers, so gathered tweets are handed over.
     """
 
-    def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
-        from aiokafka.errors import KafkaError  # type: ignore[import-untyped, unused-ignore]
+    def __init__(
+        self,
+        producer: Producer | Sequence[Producer],
+        topic: str,
+        *,
+        batch_bytes: int = DEFAULT_BATCH_BYTES,
+        batch_records: int = DEFAULT_BATCH_RECORDS,
+        linger_ms: float = DEFAULT_LINGER_MS,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+    ) -> None:
+        # Imported here: the broker package loads the Kafka client.
+        from powertrack.broker.producer import OutRecord, ProduceError, default_partition
 
-        self._kafka_error = KafkaError
-        self._producer = producer
+        if batch_bytes < 1 or batch_records < 1 or max_in_flight < 1:
+            raise ValueError("batch_bytes, batch_records and max_in_flight must be positive")
+        if linger_ms < 0:
+            raise ValueError(f"linger_ms must not be negative, not {linger_ms}")
+        self._producers = list(producer) if isinstance(producer, Sequence) else [producer]
+        if not self._producers:
+            raise ValueError("a Kafka sink needs a producer")
+        self._record = OutRecord
+        self._produce_error = ProduceError
+        self._partition_of = default_partition
         self._topic = topic
-        self._pending: set[asyncio.Future[Any]] = set()
+        self._batch_bytes = batch_bytes
+        self._batch_records = batch_records
+        self._linger_s = linger_ms / 1000
+        self._max_in_flight = max_in_flight
+        self._partitions = 0  # known on the first send
+        # Per partition: the tweets gathered and their size in bytes.
+        self._batches: dict[int, list[OutRecord]] = {}
+        self._sizes: dict[int, int] = {}
+        # Per producer: batches waiting to be handed over, in the order they
+        # were gathered, and the task that hands them over one at a time.
+        self._queues: list[collections.deque[tuple[int, list[OutRecord]]]] = [
+            collections.deque() for _ in self._producers
+        ]
+        self._queued = 0
+        self._wake = [asyncio.Event() for _ in self._producers]
+        self._workers: list[asyncio.Task[None]] = []
+        self._in_flight: dict[asyncio.Future[None], int] = {}
+        self._changed = asyncio.Event()  # a batch was handed over or acknowledged
+        self._timer: asyncio.TimerHandle | None = None
         self._failed = 0
         self._error: BaseException | None = None
 
@@ -96,31 +163,155 @@ class KafkaTweetSink:
         """The topic tweets are published to."""
         return self._topic
 
+    @property
+    def in_flight(self) -> int:
+        """Batches queued for a producer or not yet acknowledged by the broker."""
+        return self._queued + len(self._in_flight)
+
+    @property
+    def gathered(self) -> int:
+        """Tweets sent to the sink and not yet in a batch handed over."""
+        return sum(len(batch) for batch in self._batches.values())
+
     async def send(self, tweet_id: int, raw: bytes) -> None:
-        """Queue one tweet; see :meth:`TweetSink.send`."""
-        self._raise_failures()
-        try:
-            future = await self._producer.send(self._topic, value=raw, key=tweet_key(tweet_id))
-        except self._kafka_error as exc:
-            raise PublishError(f"cannot publish to topic {self._topic!r}: {exc}") from exc
-        self._pending.add(future)
-        future.add_done_callback(self._delivered)
+        """Queue one tweet; see :meth:`TweetSink.send`.
+
+        Returns without waiting unless the tweet completes a batch while
+        ``max_in_flight`` batches are outstanding.
+        """
+        if self._failed:
+            self._raise_failures()
+        if not self._partitions:
+            await self._load_partitions()
+        key = str(tweet_id).encode("ascii")  # tweet_key, inline: this runs per tweet
+        partition = self._partition_of(key, self._partitions)
+        size = len(raw) + len(key) + _RECORD_OVERHEAD
+        batch = self._batches.get(partition)
+        if batch is not None and self._sizes[partition] + size <= self._batch_bytes:
+            batch.append(self._record(raw, key, _NO_HEADERS))
+            self._sizes[partition] += size
+            if len(batch) < self._batch_records:
+                return
+            self._hand_over([partition])
+        else:
+            # A full batch is handed over; this tweet starts the next one.
+            full = batch is not None
+            if full:
+                self._hand_over([partition])
+            self._batches[partition] = [self._record(raw, key, _NO_HEADERS)]
+            self._sizes[partition] = size
+            if self._batch_records == 1:
+                self._hand_over([partition])
+            elif self._timer is None:
+                self._timer = asyncio.get_running_loop().call_later(
+                    self._linger_s, self._linger_over
+                )
+            if not full and self._batch_records > 1:
+                return
+        while self.in_flight > self._max_in_flight:
+            await self._wait_for_change()
+        if self._failed:
+            self._raise_failures()
 
     async def flush(self) -> None:
-        """Wait for every queued tweet; see :meth:`TweetSink.flush`."""
-        while self._pending:
-            await asyncio.wait(list(self._pending))
+        """Hand over every gathered tweet and wait for all; see :meth:`TweetSink.flush`."""
+        self._hand_over(list(self._batches))
+        while self.in_flight:
+            await self._wait_for_change()
         self._raise_failures()
 
-    def _delivered(self, future: asyncio.Future[Any]) -> None:
-        self._pending.discard(future)
+    async def close(self) -> None:
+        """Hand over what is gathered, wait for it and stop handing over, without
+        raising: failures are left unreported, as when a producer stops."""
+        try:
+            with contextlib.suppress(PublishError):
+                await self.flush()
+        finally:
+            workers, self._workers = self._workers, []
+            for worker in workers:
+                worker.cancel()
+            if workers:
+                await asyncio.wait(workers)
+
+    async def _load_partitions(self) -> None:
+        try:
+            count = await self._producers[0].partitions(self._topic)
+        except self._produce_error as exc:
+            raise PublishError(f"cannot publish to topic {self._topic!r}: {exc}") from exc
+        self._partitions = self._partitions or count
+
+    def _hand_over(self, partitions: list[int]) -> None:
+        """Queue the gathered batches of ``partitions`` for their producers.
+
+        Synchronous, so batches are queued in the order they were gathered:
+        a partition's tweets are stored in the order they were sent.
+        """
+        if not self._workers or any(worker.done() for worker in self._workers):
+            for worker in self._workers:
+                worker.cancel()
+            self._workers = [
+                asyncio.ensure_future(self._work(index)) for index in range(len(self._producers))
+            ]
+        count = len(self._producers)
+        for partition in partitions:
+            records = self._batches.pop(partition, None)
+            if records is None:
+                continue
+            del self._sizes[partition]
+            self._queues[partition % count].append((partition, records))
+            self._queued += 1
+            self._wake[partition % count].set()
+        if not self._batches and self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    async def _work(self, index: int) -> None:
+        """Hand producer ``index``'s queued batches over, one after another."""
+        producer, queue, wake = self._producers[index], self._queues[index], self._wake[index]
+        try:
+            while True:
+                while not queue:
+                    wake.clear()
+                    await wake.wait()
+                partition, records = queue[0]
+                try:
+                    future = await producer.send_batch(self._topic, partition, records)
+                except Exception as exc:  # ProduceError, or a producer's bug
+                    self._note_failure(len(records), exc)
+                else:
+                    self._in_flight[future] = len(records)
+                    future.add_done_callback(self._delivered)
+                queue.popleft()
+                self._queued -= 1
+                self._changed.set()
+        finally:
+            # Stopped (by close, or the loop ending): what is queued is not delivered.
+            lost = sum(len(records) for _, records in queue)
+            if lost:
+                self._note_failure(lost, PublishError("the sink was closed"))
+            self._queued -= len(queue)
+            queue.clear()
+            self._changed.set()
+
+    async def _wait_for_change(self) -> None:
+        self._changed.clear()
+        await self._changed.wait()
+
+    def _delivered(self, future: asyncio.Future[None]) -> None:
+        count = self._in_flight.pop(future, 0)
+        self._changed.set()
         if future.cancelled():
-            error: BaseException | None = asyncio.CancelledError()
-        else:
-            error = future.exception()
-        if error is not None:
-            self._failed += 1
-            self._error = self._error or error
+            self._note_failure(count, asyncio.CancelledError())
+        elif (error := future.exception()) is not None:
+            self._note_failure(count, error)
+
+    def _note_failure(self, count: int, error: BaseException) -> None:
+        self._failed += count
+        self._error = self._error or error
+
+    def _linger_over(self) -> None:
+        self._timer = None
+        self._hand_over(list(self._batches))
 
     def _raise_failures(self) -> None:
         # Reported once: a sink shared by requests recovers when the broker does.
@@ -140,35 +331,46 @@ async def kafka_tweet_sink(
     *,
     idempotent: bool = False,
     request_timeout_ms: int = DEFAULT_REQUEST_TIMEOUT_MS,
-    linger_ms: int = DEFAULT_LINGER_MS,
+    linger_ms: float = DEFAULT_LINGER_MS,
+    connections: int = DEFAULT_CONNECTIONS,
 ) -> AsyncIterator[KafkaTweetSink]:
-    """A :class:`KafkaTweetSink` over a producer connected to ``bootstrap``.
+    """A :class:`KafkaTweetSink` over ``connections`` producers (:class:`KafkaProducer`)
+    connected to ``bootstrap``.
 
     ``idempotent`` turns on the idempotent producer, which stops a retried
     batch from being written twice; only pass it for brokers that support
-    ``InitProducerId``. Raises :class:`PublishError` if the broker cannot be
+    ``InitProducerId``. ``linger_ms`` is how long a gathered tweet may wait for
+    its batch to fill. Raises :class:`PublishError` if the broker cannot be
     reached. Leaving the block sends whatever is still queued, then disconnects.
     """
-    from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped, unused-ignore]
-    from aiokafka.errors import KafkaError  # type: ignore[import-untyped, unused-ignore]
+    from powertrack.broker.producer import KafkaProducer, ProduceError
 
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
-        client_id="powertrack-firehose",
-        acks="all",
-        enable_idempotence=idempotent,
-        request_timeout_ms=request_timeout_ms,
-        linger_ms=linger_ms,
-    )
+    if connections < 1:
+        raise ValueError(f"connections must be at least 1, not {connections}")
+    producers: list[KafkaProducer] = []
     try:
-        await producer.start()
-    except KafkaError as exc:
-        await producer.stop()
-        raise PublishError(f"cannot connect to the broker at {bootstrap}: {exc}") from exc
+        for _ in range(connections):
+            producer = KafkaProducer(
+                bootstrap,
+                client_id="powertrack-firehose",
+                idempotent=idempotent,
+                request_timeout_ms=request_timeout_ms,
+            )
+            await producer.start()  # stops itself if it cannot start
+            producers.append(producer)
+    except ProduceError as exc:
+        for started in producers:
+            await started.stop()
+        raise PublishError(str(exc)) from exc
+    sink = KafkaTweetSink(producers, topic, linger_ms=linger_ms)
     try:
-        yield KafkaTweetSink(producer, topic)
+        yield sink
     finally:
-        await producer.stop()
+        try:
+            await sink.close()
+        finally:
+            for producer in producers:
+                await producer.stop()
 
 
 @asynccontextmanager

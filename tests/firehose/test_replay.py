@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import io
 import os
+import random
 import threading
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
-from powertrack.firehose.replay import Pacer, replay
+from powertrack.firehose.replay import Pacer, _plain_id, replay
 from powertrack.firehose.sink import ListTweetSink
 from powertrack.firehose.synthetic import SyntheticTweets, to_v2
 from powertrack.firehose.v2 import iso_time, snowflake_ms
@@ -257,3 +259,35 @@ async def test_stop_ends_the_replay_and_flushes(
     assert counts.sent == 2
     assert len(sink.sent) == 2
     assert sink.pending == []
+
+
+_ODD_VALUES: list[Any] = [None, 7, -1, 1.5, "12", "x1", "", "١٢", [], {}, {"$numberLong": "5"}]
+_ODD_VALUES += [True, {"full_text": "t"}, {"full_text": 3}]
+_FIELDS: tuple[str, ...] = ("id_str", "id", "text", "full_text", "extended_tweet", "user")
+_FIELDS += ("delete", "data", "note_tweet", "author_id", "edit_history_tweet_ids")
+_FIELDS += ("dm_conversation_id",)
+
+
+def test_the_id_read_directly_is_the_one_the_parser_gives() -> None:
+    # The replay reads the id of a usual tweet without a Tweet.from_json; it
+    # must answer only where the parser accepts the tweet, and with its id.
+    rng = random.Random(5)
+    answered = 0
+    lines = sample_tweets_path().read_bytes().splitlines()[:200]
+    lines += [orjson.dumps(to_v2(tweet)) for tweet in SyntheticTweets(4).take(100)]
+    for line in lines:
+        for _ in range(8):
+            obj = orjson.loads(line)
+            target = obj["data"] if type(obj.get("data")) is dict and rng.random() < 0.8 else obj
+            for _ in range(rng.randint(0, 2)):
+                name = rng.choice(_FIELDS)
+                if rng.random() < 0.3:
+                    target.pop(name, None)
+                else:
+                    target[name] = copy.deepcopy(rng.choice(_ODD_VALUES))
+            quick = _plain_id(copy.deepcopy(obj))
+            if quick is None:
+                continue
+            answered += 1
+            assert quick == int(Tweet.from_json(obj).id)
+    assert answered > 1000
