@@ -11,6 +11,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from powertrack.broker.generations import GenerationPolicy
+
 DEFAULT_DATABASE_URL = "sqlite:///powertrack.db"
 
 
@@ -61,6 +63,21 @@ class Settings(BaseSettings):
         description="How long the broker may hold a fetch of filter nodes and streams "
         "with nothing new: lower means less latency (the embedded broker answers only "
         "at the end of it) and more requests while idle",
+    )
+    embedded_generation_seconds: int = Field(
+        default=60,
+        ge=0,
+        le=86_400,
+        description="The embedded broker keeps every record it is sent, so its topics are "
+        "written in generations of this many seconds and the old ones deleted; 0 keeps "
+        "everything (memory grows without bound)",
+    )
+    embedded_generations_kept: int = Field(
+        default=6,
+        ge=2,
+        le=10_000,
+        description="Generations the embedded broker keeps, the one being written "
+        "included: records stay at least (kept - 1) x embedded_generation_seconds",
     )
     firehose_topic: str = Field(default="firehose", pattern=r"^[A-Za-z0-9._-]{1,249}$")
     firehose_partitions: int = Field(default=8, ge=1, le=1024)
@@ -123,3 +140,9 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("admin_token must be at least 16 characters")
         return value
+
+    def embedded_generations(self) -> GenerationPolicy | None:
+        """How the embedded broker rolls and deletes topic generations; ``None`` for never."""
+        if self.embedded_generation_seconds == 0:
+            return None
+        return GenerationPolicy(self.embedded_generation_seconds, self.embedded_generations_kept)

@@ -20,6 +20,7 @@ from powertrack.broker.errors import (
     ProduceError,
     TopicNameError,
 )
+from powertrack.broker.generations import GenerationJanitor, GenerationPolicy
 from powertrack.broker.group import (
     CommitError,
     ConsumeError,
@@ -63,6 +64,8 @@ __all__ = [
     "BrokerUnavailableError",
     "CommitError",
     "ConsumeError",
+    "GenerationJanitor",
+    "GenerationPolicy",
     "GroupConsumer",
     "KafkaBroker",
     "KafkaGroupConsumer",
@@ -95,12 +98,15 @@ __all__ = [
 ]
 
 
-def open_broker(bootstrap_servers: str | None) -> Broker:
+def open_broker(
+    bootstrap_servers: str | None, *, generations: GenerationPolicy | None = None
+) -> Broker:
     """The broker for a configured bootstrap address, not yet started.
 
     ``None`` (or blank) gives an embedded Tansu broker on a free loopback
-    port; an address gives the external cluster there.
+    port, writing topics in ``generations`` if given; an address gives the
+    external cluster there (which keeps its own retention).
     """
     if bootstrap_servers is None or not bootstrap_servers.strip():
-        return TansuBroker()
+        return TansuBroker(generations=generations)
     return KafkaBroker(bootstrap_servers.strip())

@@ -26,6 +26,7 @@ from aiokafka.admin import (  # type: ignore[import-untyped, unused-ignore]
 from aiokafka.errors import (  # type: ignore[import-untyped, unused-ignore]
     KafkaError,
     TopicAlreadyExistsError,
+    UnknownTopicOrPartitionError,
     for_code,
 )
 
@@ -35,6 +36,7 @@ from powertrack.broker.topics import validate_topic_name
 
 __all__ = [
     "check_reachable",
+    "delete_topics",
     "ensure_topics",
     "list_topics",
     "partition_counts",
@@ -109,6 +111,24 @@ async def ensure_topics(
                 )
             await asyncio.sleep(_CREATED_POLL_SECONDS)
         log.info("Created topics %s", ", ".join(sorted(names)))
+
+
+async def delete_topics(bootstrap_servers: str, names: Sequence[str], timeout: float) -> None:
+    """Delete the topics ``names`` (a missing one is not an error)."""
+    if not names:
+        return
+    async with _admin(bootstrap_servers, timeout) as admin:
+        try:
+            response = await admin.delete_topics(list(names), timeout_ms=_milliseconds(timeout))
+        except (KafkaError, OSError, TimeoutError) as exc:
+            raise _translate(exc, f"Deleting topics on {bootstrap_servers} failed") from exc
+    for topic, code, *_ in response.topic_error_codes:
+        error = for_code(code)
+        if code == 0 or error is UnknownTopicOrPartitionError:
+            continue
+        raise BrokerError(
+            f"{bootstrap_servers} refused to delete topic {topic!r}: {error.__name__}"
+        )
 
 
 async def producer_starts(bootstrap_servers: str, timeout: float, **config: Any) -> bool:

@@ -86,6 +86,11 @@ class GroupConsumer(Protocol):
         if they were not."""
         ...
 
+    async def committed(self, tp: TopicPartition) -> int | None:
+        """The group's committed offset of ``tp``, ``None`` if there is none;
+        :class:`ConsumeError` if it cannot be asked."""
+        ...
+
 
 class KafkaGroupConsumer:
     """A :class:`GroupConsumer` over aiokafka's ``AIOKafkaConsumer``."""
@@ -180,6 +185,14 @@ class KafkaGroupConsumer:
         except self._kafka_error as exc:
             raise CommitError(f"{type(exc).__name__}: {exc}") from exc
 
+    async def committed(self, tp: TopicPartition) -> int | None:
+        """See :meth:`GroupConsumer.committed`."""
+        try:
+            found = await self._consumer.committed(tp)
+        except self._kafka_error as exc:
+            raise ConsumeError(f"{type(exc).__name__}: {exc}") from exc
+        return None if found is None else int(found)
+
 
 class MemoryGroupConsumer:
     """A one-member :class:`GroupConsumer` over a :class:`MemoryTopics`.
@@ -266,3 +279,7 @@ class MemoryGroupConsumer:
         committed = self.store.committed.setdefault(self.group, {})
         for tp, offset in offsets.items():
             committed[(tp.topic, tp.partition)] = offset
+
+    async def committed(self, tp: TopicPartition) -> int | None:
+        """The group's offset of ``tp``, as last committed."""
+        return self.store.committed.get(self.group, {}).get((tp.topic, tp.partition))

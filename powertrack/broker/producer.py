@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -82,6 +82,10 @@ class Producer(Protocol):
 
     async def flush(self) -> None:
         """Wait until every batch queued so far is stored or has failed."""
+        ...
+
+    def forget_topics(self, names: Iterable[str]) -> None:
+        """Stop keeping metadata of these topics (ones no longer written to)."""
         ...
 
 
@@ -190,6 +194,7 @@ class KafkaProducer:
             linger_ms=linger_ms,
         )
         self._bootstrap = bootstrap_servers
+        self._topics: set[str] = set()
 
     def __repr__(self) -> str:
         return f"KafkaProducer({self._bootstrap!r})"
@@ -257,6 +262,7 @@ class KafkaProducer:
         return _join(loop, parts)
 
     async def _submit(self, builder: Any, topic: str, partition: int) -> asyncio.Future[Any]:
+        self._topics.add(topic)
         future: asyncio.Future[Any] = await self._producer.send_batch(
             builder, topic, partition=partition
         )
@@ -265,6 +271,13 @@ class KafkaProducer:
     async def flush(self) -> None:
         """Wait for every queued batch."""
         await self._producer.flush()
+
+    def forget_topics(self, names: Iterable[str]) -> None:
+        """Leave these topics out of the client's metadata requests from now on
+        (a broker that creates topics on request would create them again)."""
+        gone = set(names)
+        self._topics -= gone
+        self._producer.client.set_topics(self._topics)
 
 
 def _failed_future(loop: asyncio.AbstractEventLoop, error: BaseException) -> asyncio.Future[None]:
@@ -308,6 +321,13 @@ class MemoryTopics:
         if partitions < 1:
             raise ValueError("partitions must be at least 1")
         self.partitions.setdefault(topic, [[] for _ in range(partitions)])
+
+    def delete(self, topic: str) -> None:
+        """Delete ``topic`` (its records and the groups' commits on it) if it exists."""
+        self.partitions.pop(topic, None)
+        for offsets in self.committed.values():
+            for key in [key for key in offsets if key[0] == topic]:
+                del offsets[key]
 
     def records(self, topic: str, partition: int | None = None) -> list[StoredRecord]:
         """The stored records of ``topic`` (one partition, or all in partition order)."""
@@ -398,6 +418,9 @@ class MemoryProducer:
             self.topics._store(batch)
             future.set_result(None)
         return future
+
+    def forget_topics(self, names: Iterable[str]) -> None:
+        """Nothing to forget: memory topics keep no metadata."""
 
     async def flush(self) -> None:
         """Wait until the held batches are released (see :meth:`MemoryTopics.release`)."""

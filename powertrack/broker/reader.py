@@ -89,6 +89,10 @@ class Reader(Protocol):
         """The offset of the next record :meth:`getmany` hands out of ``tp``."""
         ...
 
+    def highwater(self, tp: TopicPartition) -> int | None:
+        """The end of ``tp`` as last fetched, if known."""
+        ...
+
     async def getmany(
         self, *partitions: TopicPartition, timeout_ms: int = 0, max_records: int | None = None
     ) -> dict[TopicPartition, list[Any]]:
@@ -186,6 +190,11 @@ class KafkaReader:
         """See :meth:`Reader.position`."""
         return int(await self._consumer.position(tp))
 
+    def highwater(self, tp: TopicPartition) -> int | None:
+        """See :meth:`Reader.highwater`."""
+        found = self._consumer.highwater(tp)
+        return None if found is None else int(found)
+
     async def getmany(
         self, *partitions: TopicPartition, timeout_ms: int = 0, max_records: int | None = None
     ) -> dict[TopicPartition, list[Any]]:
@@ -271,6 +280,13 @@ class MemoryReader:
         if tp not in self._positions:
             raise ValueError(f"{tp} is not assigned")
         return self._positions[tp]
+
+    def highwater(self, tp: TopicPartition) -> int | None:
+        """The partition's record count."""
+        partitions = self.store.partitions.get(tp.topic)
+        if partitions is None or not 0 <= tp.partition < len(partitions):
+            return None
+        return len(partitions[tp.partition])
 
     async def getmany(
         self, *partitions: TopicPartition, timeout_ms: int = 0, max_records: int | None = None

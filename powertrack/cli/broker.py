@@ -8,6 +8,7 @@ import signal
 
 import typer
 
+from powertrack.aio import cancel_and_wait
 from powertrack.broker import (
     SIDES,
     BrokerError,
@@ -26,8 +27,11 @@ log = logging.getLogger(__name__)
 async def serve_broker(settings: Settings, port: int, ready: asyncio.Event | None = None) -> None:
     """Start Tansu on ``port``, create the firehose and dead-letter topics, and
     run until SIGINT or SIGTERM. Its data lives in memory and goes with it."""
-    broker = TansuBroker(port)
+    broker = TansuBroker(port, generations=settings.embedded_generations())
     await broker.start()
+    janitor = (
+        asyncio.create_task(broker.janitor().run()) if broker.generations is not None else None
+    )
     try:
         await broker.ensure_topics(
             [TopicSpec(firehose_topic(settings.firehose_topic), settings.firehose_partitions)]
@@ -46,6 +50,8 @@ async def serve_broker(settings: Settings, port: int, ready: asyncio.Event | Non
             ready.set()
         await stop.wait()
     finally:
+        if janitor is not None:
+            await cancel_and_wait(janitor)
         await broker.stop()
 
 

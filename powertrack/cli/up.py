@@ -31,7 +31,7 @@ from pydantic import SecretStr
 
 from powertrack.accounts.credentials import issue_credential
 from powertrack.api import create_app
-from powertrack.broker import SIDES, TopicSpec, deadletter_topic, open_broker
+from powertrack.broker import SIDES, TansuBroker, TopicSpec, deadletter_topic, open_broker
 from powertrack.cli.serve import make_signal, on_stop_signals, start_delivery
 from powertrack.filter.config import FilterConfig
 from powertrack.filter.node import FilterNode
@@ -192,7 +192,7 @@ async def run_up(
     stop = asyncio.Event()
     async with contextlib.AsyncExitStack() as stack:
         stack.enter_context(on_stop_signals(stop.set))
-        broker = open_broker(settings.kafka_bootstrap)
+        broker = open_broker(settings.kafka_bootstrap, generations=settings.embedded_generations())
         await broker.start()
         stack.push_async_callback(broker.stop)
         settings = settings.model_copy(
@@ -254,6 +254,8 @@ async def run_up(
                         await sides.register(node.config.side, f"up-{node.config.side}")
                         parts.run(group, f"filter node {node.config.side}", node.run())
                     parts.run(group, "API", server.serve())
+                    if isinstance(broker, TansuBroker) and broker.generations is not None:
+                        parts.run(group, "broker retention", broker.janitor().run(stop))
                     while not server.started and not stop.is_set():
                         await asyncio.sleep(0.05)
                     # A part that failed while starting: stop before the firehose.

@@ -41,8 +41,9 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from powertrack.aio import cancel_and_wait
+from powertrack.broker.clients import kafka_reader
 from powertrack.broker.protocol import NO_CAPABILITIES, BrokerCapabilities
-from powertrack.broker.reader import KafkaReader, Reader, TopicPartition
+from powertrack.broker.reader import Reader, TopicPartition
 from powertrack.delivery.records import DeliveryError
 from powertrack.delivery.timeindex import offset_bounds, offset_for_time
 
@@ -287,13 +288,13 @@ class MatchFeed:
         # batch however small the limit, so a look-up always makes progress;
         # it reads offsets and timestamps only, so it skips the CRC check.
         if lookup:
-            return KafkaReader(
+            return kafka_reader(
                 self._bootstrap,
                 fetch_max_wait_ms=fetch_max_wait_ms,
                 fetch_bytes=_LOOKUP_FETCH_BYTES,
                 check_crcs=False,
             )
-        return KafkaReader(self._bootstrap, fetch_max_wait_ms=fetch_max_wait_ms)
+        return kafka_reader(self._bootstrap, fetch_max_wait_ms=fetch_max_wait_ms)
 
 
 class _Lane:

@@ -16,8 +16,9 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from typing import Any
 
+from powertrack.broker.clients import kafka_reader
 from powertrack.broker.producer import Producer
-from powertrack.broker.reader import KafkaReader, Reader, TopicPartition
+from powertrack.broker.reader import Reader, TopicPartition
 from powertrack.filter.config import FilterConfig, FilterCounters
 from powertrack.filter.handoff import Handoff, start_offset
 from powertrack.filter.publisher import publish_all
@@ -200,7 +201,7 @@ async def read_range(
     :class:`KafkaReader` of ``bootstrap``), which is started and stopped here."""
     if first >= end:
         return
-    consumer = reader or KafkaReader(bootstrap, client_id=client_id, max_poll_records=max_batch)
+    consumer = reader or kafka_reader(bootstrap, client_id=client_id, max_poll_records=max_batch)
     await consumer.start()
     try:
         tp = TopicPartition(topic, partition)

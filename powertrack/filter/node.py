@@ -46,15 +46,15 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from powertrack.aio import cancel_and_wait
+from powertrack.broker.clients import kafka_group_consumer, kafka_producer
 from powertrack.broker.errors import BrokerError
 from powertrack.broker.group import (
     CommitError,
     GroupConsumer,
-    KafkaGroupConsumer,
     OnAssigned,
     OnRevoked,
 )
-from powertrack.broker.producer import KafkaProducer, Producer
+from powertrack.broker.producer import Producer
 from powertrack.broker.protocol import Broker
 from powertrack.broker.reader import TopicPartition
 from powertrack.coordination.protocol import RuleChangeSignal
@@ -170,7 +170,7 @@ class FilterNode:
         await self._stack.ensure_topics([self.config.dead_letters])
         client_id = f"{self.config.client_id}-{self.config.side}-{self.config.stack}"
         if self._producer is None:
-            self._producer = KafkaProducer(
+            self._producer = kafka_producer(
                 self._broker.bootstrap_servers,
                 client_id=client_id,
                 idempotent=self._broker.capabilities.idempotent_producer,
@@ -185,7 +185,7 @@ class FilterNode:
             self._acked.set,
         )
         if self._consumers is None:
-            self._consumer = KafkaGroupConsumer(
+            self._consumer = kafka_group_consumer(
                 self._broker.bootstrap_servers,
                 self.config.firehose_topic,
                 self.config.group,

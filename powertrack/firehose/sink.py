@@ -343,14 +343,15 @@ async def kafka_tweet_sink(
     its batch to fill. Raises :class:`PublishError` if the broker cannot be
     reached. Leaving the block sends whatever is still queued, then disconnects.
     """
-    from powertrack.broker.producer import KafkaProducer, ProduceError
+    from powertrack.broker.clients import kafka_producer
+    from powertrack.broker.producer import ProduceError
 
     if connections < 1:
         raise ValueError(f"connections must be at least 1, not {connections}")
-    producers: list[KafkaProducer] = []
+    producers: list[Producer] = []
     try:
         for _ in range(connections):
-            producer = KafkaProducer(
+            producer = kafka_producer(
                 bootstrap,
                 client_id="powertrack-firehose",
                 idempotent=idempotent,
@@ -369,8 +370,8 @@ async def kafka_tweet_sink(
         try:
             await sink.close()
         finally:
-            for producer in producers:
-                await producer.stop()
+            for started in producers:
+                await started.stop()
 
 
 @asynccontextmanager
