@@ -25,6 +25,7 @@ does not look like one JSON object) is decoded and encoded again.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -39,6 +40,7 @@ __all__ = [
     "TWEET_ID",
     "Headers",
     "MatchHeaders",
+    "MatchTemplate",
     "MatchedRule",
     "TweetFormat",
     "dead_letter_headers",
@@ -101,19 +103,50 @@ def _rules_json(rules: Iterable[MatchedRule], fmt: TweetFormat) -> list[dict[str
     return [{"id": str(r.id), "tag": r.tag or ""} for r in ordered]
 
 
+@functools.lru_cache(maxsize=1 << 18)
+def _rule_json(rule_id: int, tag: str | None, v11: bool) -> bytes:
+    """One rule's entry of ``matching_rules``, encoded (as ``_rules_json`` has it)."""
+    if v11:
+        return orjson.dumps({"id": rule_id, "id_str": str(rule_id), "tag": tag})
+    return orjson.dumps({"id": str(rule_id), "tag": tag or ""})
+
+
+def _rules_bytes(rules: Iterable[MatchedRule], fmt: TweetFormat) -> bytes:
+    v11 = fmt is TweetFormat.V11
+    return b"[" + b",".join([_rule_json(r.id, r.tag, v11) for r in sorted(rules)]) + b"]"
+
+
+class MatchTemplate:
+    """One firehose tweet made ready to carry each stream's ``matching_rules``:
+    the tweet's bytes are checked and cut once, however many streams it matches."""
+
+    __slots__ = ("_body", "_fmt", "_head")
+
+    def __init__(self, raw: bytes, fmt: TweetFormat) -> None:
+        self._fmt = fmt
+        body = raw.strip(_WHITESPACE)
+        self._body = body
+        self._head: bytes | None
+        if not body.startswith(b"{") or not body.endswith(b"}") or _KEY in body:
+            self._head = None
+        elif fmt is TweetFormat.V2_BARE:
+            self._head = b'{"data":' + body + b',"matching_rules":'
+        else:
+            inner = body[1:-1]
+            separator = b"," if inner.strip(_WHITESPACE) else b""
+            self._head = b"{" + inner + separator + b'"matching_rules":'
+
+    def record(self, rules: Iterable[MatchedRule]) -> bytes:
+        """The published JSON for a stream whose ``rules`` matched, listed by rule id."""
+        if self._head is None:
+            return _reencoded(self._body, self._fmt, _rules_json(rules, self._fmt))
+        return self._head + _rules_bytes(rules, self._fmt) + b"}"
+
+
 def match_record(raw: bytes, fmt: TweetFormat, rules: Iterable[MatchedRule]) -> bytes:
     """The published JSON for ``raw`` (one firehose tweet of format ``fmt``) matched by
     ``rules`` of one stream, listed by rule id."""
-    matching = _rules_json(rules, fmt)
-    body = raw.strip(_WHITESPACE)
-    if not body.startswith(b"{") or not body.endswith(b"}") or _KEY in body:
-        return _reencoded(body, fmt, matching)
-    rules_bytes = orjson.dumps(matching)
-    if fmt is TweetFormat.V2_BARE:
-        return b'{"data":' + body + b',"matching_rules":' + rules_bytes + b"}"
-    inner = body[1:-1]
-    separator = b"," if inner.strip(_WHITESPACE) else b""
-    return b"{" + inner + separator + b'"matching_rules":' + rules_bytes + b"}"
+    return MatchTemplate(raw, fmt).record(rules)
 
 
 def _reencoded(body: bytes, fmt: TweetFormat, matching: list[dict[str, Any]]) -> bytes:

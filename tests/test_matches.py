@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from powertrack import Tweet
 from powertrack.matches import (
     MatchedRule,
+    MatchTemplate,
     TweetFormat,
     dead_letter_headers,
     header,
@@ -121,6 +122,35 @@ def test_any_text_and_tag_survive(text: str, tag: str | None, rule_id: int) -> N
     document = published(raw, [MatchedRule(rule_id, tag)])
     assert document["text"] == text
     assert document["matching_rules"] == [{"id": rule_id, "id_str": str(rule_id), "tag": tag}]
+
+
+_RULE = st.builds(MatchedRule, st.integers(1, 2**63 - 1), st.none() | st.text(max_size=12))
+
+
+@given(
+    streams=st.lists(
+        st.lists(_RULE, min_size=1, max_size=6, unique_by=lambda r: r.id), min_size=1, max_size=5
+    ),
+    base=st.sampled_from([V11, V2, V2["data"]]),
+)
+def test_one_template_gives_each_stream_the_record_a_fresh_encoding_would(
+    streams: list[list[MatchedRule]], base: dict[str, Any]
+) -> None:
+    # The template cuts the tweet once and encodes rules from a cache: every
+    # stream's record must be what encoding the document with its rules gives.
+    raw = orjson.dumps(base)
+    fmt = tweet_format(base)
+    template = MatchTemplate(raw, fmt)
+    for rules in streams:
+        out = template.record(rules)
+        document: dict[str, Any] = {"data": base} if fmt is TweetFormat.V2_BARE else dict(base)
+        ordered = sorted(rules)
+        document["matching_rules"] = (
+            [{"id": r.id, "id_str": str(r.id), "tag": r.tag} for r in ordered]
+            if fmt is TweetFormat.V11
+            else [{"id": str(r.id), "tag": r.tag or ""} for r in ordered]
+        )
+        assert out == orjson.dumps(document)
 
 
 def test_match_headers() -> None:

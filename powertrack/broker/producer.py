@@ -99,6 +99,12 @@ def default_partition(key: bytes | None, partitions: int) -> int:
     return (_murmur2(key) & 0x7FFFFFFF) % partitions
 
 
+def key_hash(key: bytes) -> int:
+    """What :func:`default_partition` takes the partition of ``key`` from, for
+    keys sent to many topics: ``key_hash(key) % partitions`` is the partition."""
+    return _murmur2(key) & 0x7FFFFFFF
+
+
 def _murmur2(data: bytes) -> int:
     # Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2), seed 0x9747b28c.
     length = len(data)

@@ -47,7 +47,15 @@ def by_partition(group: list[Publish], partitions: int) -> dict[int, list[Publis
         return {0: group}
     parts: dict[int, list[Publish]] = {}
     for publish in group:
-        parts.setdefault(default_partition(publish.key, partitions), []).append(publish)
+        hashed = publish.key_hash
+        partition = (
+            default_partition(publish.key, partitions) if hashed is None else hashed % partitions
+        )
+        part = parts.get(partition)
+        if part is None:
+            parts[partition] = [publish]
+        else:
+            part.append(publish)
     return parts
 
 

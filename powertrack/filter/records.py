@@ -13,12 +13,13 @@ from typing import Any
 
 import orjson
 
+from powertrack.broker.producer import key_hash
 from powertrack.filter.stack import StackView
 from powertrack.matches import (
     Headers,
     MatchedRule,
+    MatchTemplate,
     match_headers,
-    match_record,
     tweet_format,
 )
 from powertrack.metrics import IGNORED_FIELDS
@@ -44,6 +45,8 @@ class Publish:
     match: bool
     """False for a dead letter."""
     attempts: int = 0
+    key_hash: int | None = None
+    """``broker.producer.key_hash(key)``, where known: one per tweet, not per record."""
 
 
 def parse_tweet(raw: bytes | None) -> tuple[dict[str, Any], Tweet]:
@@ -96,15 +99,19 @@ def match_publishes(
         tweet.id, partition, offset, time.time_ns() // 1_000_000, catch_up=catch_up
     )
     key = tweet.id.encode("utf-8")
+    hashed = key_hash(key)
+    template = MatchTemplate(record.value, fmt)
     return [
         Publish(
             rules.topics[stream_id],
-            match_record(record.value, fmt, matched),
+            template.record(matched),
             key,
             headers,
             partition,
             offset,
             True,
+            0,
+            hashed,
         )
         for stream_id, matched in by_stream.items()
     ]

@@ -6,7 +6,7 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
@@ -16,6 +16,8 @@ from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
 )
 from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped, unused-ignore]
 
+from powertrack.broker import TopicSpec
+from powertrack.broker.generations import TopicDirectory
 from tests.services import KAFKA_ENV
 
 # Kafka refuses sessions shorter than group.min.session.timeout.ms (6 s by
@@ -23,6 +25,16 @@ from tests.services import KAFKA_ENV
 # so against the embedded broker the tests use short sessions to stay fast.
 SESSION_TIMEOUT_MS = 6000 if os.environ.get(KAFKA_ENV) else 2000
 HEARTBEAT_INTERVAL_MS = SESSION_TIMEOUT_MS // 6
+
+
+def topic_creator(directory: TopicDirectory) -> Callable[[str, int], Awaitable[None]]:
+    """``create(topic, partitions)``: makes a topic through ``directory`` (a
+    ``KafkaDirectory`` of the test broker, a ``MemoryDirectory``)."""
+
+    async def create(topic: str, partitions: int) -> None:
+        await directory.create([TopicSpec(topic, partitions)])
+
+    return create
 
 
 def unique(prefix: str) -> str:

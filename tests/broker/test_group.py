@@ -21,10 +21,9 @@ from powertrack.broker import (
     OutRecord,
     Producer,
     TopicPartition,
-    TopicSpec,
-    _admin,
 )
-from tests.broker.support import HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT_MS, unique
+from powertrack.broker.generations import KafkaDirectory, MemoryDirectory
+from tests.broker.support import HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT_MS, topic_creator, unique
 
 
 @dataclass
@@ -54,9 +53,7 @@ class Side:
 def side(request: pytest.FixtureRequest) -> Side:
     if request.param == "kafka":
         bootstrap: str = request.getfixturevalue("kafka_bootstrap")
-
-        async def create(topic: str, partitions: int) -> None:
-            await _admin.ensure_topics(bootstrap, [TopicSpec(topic, partitions)], 10.0)
+        create = topic_creator(KafkaDirectory(bootstrap))
 
         def member(topic: str, group: str, calls: Calls) -> GroupConsumer:
             return KafkaGroupConsumer(
@@ -76,9 +73,7 @@ def side(request: pytest.FixtureRequest) -> Side:
 
         return Side(lambda: KafkaProducer(bootstrap), member, create, break_commits)
     topics = MemoryTopics()
-
-    async def create_memory(topic: str, partitions: int) -> None:
-        topics.create(topic, partitions)
+    create_memory = topic_creator(MemoryDirectory(topics))
 
     def memory_member(topic: str, group: str, calls: Calls) -> GroupConsumer:
         return MemoryGroupConsumer(

@@ -25,11 +25,11 @@ from powertrack.broker import (
     OutRecord,
     ProduceError,
     Producer,
-    TopicSpec,
-    _admin,
     default_partition,
 )
-from tests.broker.support import consume, unique
+from powertrack.broker.generations import KafkaDirectory, MemoryDirectory
+from powertrack.broker.producer import key_hash
+from tests.broker.support import consume, topic_creator, unique
 
 Stored = tuple[bytes | None, bytes, list[tuple[str, bytes]]]
 
@@ -45,8 +45,6 @@ class Side:
 
 
 def _kafka_side(bootstrap: str) -> Side:
-    async def create(topic: str, partitions: int) -> None:
-        await _admin.ensure_topics(bootstrap, [TopicSpec(topic, partitions)], 10.0)
 
     async def read(topic: str, partition: int, count: int) -> list[Stored]:
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
@@ -62,21 +60,19 @@ def _kafka_side(bootstrap: str) -> Side:
 
     return Side(
         lambda batch: KafkaProducer(bootstrap, client_id="test-producer", batch_bytes=batch),
-        create,
+        topic_creator(KafkaDirectory(bootstrap)),
         read,
     )
 
 
 def _memory_side(topics: MemoryTopics) -> Side:
-    async def create(topic: str, partitions: int) -> None:
-        topics.create(topic, partitions)
 
     async def read(topic: str, partition: int, count: int) -> list[Stored]:
         stored = topics.records(topic, partition)
         assert len(stored) >= count
         return [(r.key, r.value, list(r.headers)) for r in stored[:count]]
 
-    return Side(lambda batch: MemoryProducer(topics), create, read)
+    return Side(lambda batch: MemoryProducer(topics), topic_creator(MemoryDirectory(topics)), read)
 
 
 @pytest.fixture(params=["kafka", "memory"])
@@ -255,6 +251,7 @@ def test_default_partition_is_kafkas_default_partitioner(key: bytes, partitions:
     every = list(range(partitions))
 
     assert default_partition(key, partitions) == DefaultPartitioner()(key, every, every)
+    assert key_hash(key) % partitions == default_partition(key, partitions)
 
 
 def test_default_partition_puts_a_record_without_a_key_on_partition_0() -> None:

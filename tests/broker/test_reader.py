@@ -20,11 +20,10 @@ from powertrack.broker import (
     Producer,
     Reader,
     TopicPartition,
-    TopicSpec,
-    _admin,
 )
+from powertrack.broker.generations import KafkaDirectory, MemoryDirectory
 from powertrack.delivery.timeindex import offset_bounds, offset_for_time
-from tests.broker.support import unique
+from tests.broker.support import topic_creator, unique
 
 
 @dataclass
@@ -40,23 +39,17 @@ class Side:
 def side(request: pytest.FixtureRequest) -> Side:
     if request.param == "kafka":
         bootstrap: str = request.getfixturevalue("kafka_bootstrap")
-
-        async def create(topic: str, partitions: int) -> None:
-            await _admin.ensure_topics(bootstrap, [TopicSpec(topic, partitions)], 10.0)
-
         return Side(
             lambda: KafkaProducer(bootstrap, client_id="test-reader"),
             lambda: KafkaReader(bootstrap, fetch_max_wait_ms=50),
-            create,
+            topic_creator(KafkaDirectory(bootstrap)),
         )
     topics = MemoryTopics()
-
-    async def create_memory(topic: str, partitions: int) -> None:
-        topics.create(topic, partitions)
-
     # A small fetch, so that reading on across fetches is exercised too.
     return Side(
-        lambda: MemoryProducer(topics), lambda: MemoryReader(topics, fetch_records=7), create_memory
+        lambda: MemoryProducer(topics),
+        lambda: MemoryReader(topics, fetch_records=7),
+        topic_creator(MemoryDirectory(topics)),
     )
 
 
