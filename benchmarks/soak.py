@@ -117,13 +117,13 @@ def soak(minutes: float, every: float, rate: float, window: float) -> dict[str, 
     env = {k: v for k, v in os.environ.items() if k.startswith("POWERTRACK_EMBEDDED_")}
     env |= {k: v for k, v in os.environ.items() if not k.startswith("POWERTRACK_")}
     env |= {"POWERTRACK_API_PORT": str(port), "POWERTRACK_LOG_LEVEL": "WARNING"}
-    with tempfile.TemporaryDirectory() as cwd:
+    with tempfile.TemporaryDirectory() as cwd, (Path(cwd) / "up.log").open("w+") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "powertrack", "up", "--rate", str(rate)],
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=log,
             text=True,
         )
         try:
@@ -144,7 +144,10 @@ def soak(minutes: float, every: float, rate: float, window: float) -> dict[str, 
                     }
                 )
                 if process.poll() is not None:
-                    raise RuntimeError(f"powertrack up exited with {process.returncode}")
+                    log.seek(0)
+                    raise RuntimeError(
+                        f"powertrack up exited with {process.returncode}:\n{log.read()[-4000:]}"
+                    )
                 time.sleep(max(0.0, every - (first or 0.0)))
         finally:
             process.send_signal(signal.SIGINT)
