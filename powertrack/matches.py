@@ -96,19 +96,22 @@ def tweet_format(document: Mapping[str, Any]) -> TweetFormat:
     return TweetFormat.V2_BARE
 
 
+def _rule_entry(rule_id: int, tag: str | None, v11: bool) -> dict[str, Any]:
+    """One rule's entry of ``matching_rules``: v1.1 and v2 shape them differently."""
+    if v11:
+        return {"id": rule_id, "id_str": str(rule_id), "tag": tag}
+    return {"id": str(rule_id), "tag": tag or ""}
+
+
 def _rules_json(rules: Iterable[MatchedRule], fmt: TweetFormat) -> list[dict[str, Any]]:
-    ordered = sorted(rules)
-    if fmt is TweetFormat.V11:
-        return [{"id": r.id, "id_str": str(r.id), "tag": r.tag} for r in ordered]
-    return [{"id": str(r.id), "tag": r.tag or ""} for r in ordered]
+    v11 = fmt is TweetFormat.V11
+    return [_rule_entry(r.id, r.tag, v11) for r in sorted(rules)]
 
 
 @functools.lru_cache(maxsize=1 << 18)
 def _rule_json(rule_id: int, tag: str | None, v11: bool) -> bytes:
-    """One rule's entry of ``matching_rules``, encoded (as ``_rules_json`` has it)."""
-    if v11:
-        return orjson.dumps({"id": rule_id, "id_str": str(rule_id), "tag": tag})
-    return orjson.dumps({"id": str(rule_id), "tag": tag or ""})
+    """One rule's entry of ``matching_rules``, encoded."""
+    return orjson.dumps(_rule_entry(rule_id, tag, v11))
 
 
 def _rules_bytes(rules: Iterable[MatchedRule], fmt: TweetFormat) -> bytes:

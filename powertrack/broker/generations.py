@@ -112,9 +112,13 @@ class GenerationPolicy:
         """The generation a producer writes to at ``now`` (seconds since the epoch)."""
         return math.floor((now + self.early_s) / self.period_s)
 
+    def switches_at(self, n: int) -> float:
+        """When producers stop writing to generation ``n`` for the next one."""
+        return (n + 1) * self.period_s - self.early_s
+
     def closes_at(self, n: int) -> float:
         """When generation ``n`` is complete: no record is written to it after."""
-        return (n + 1) * self.period_s - self.early_s + self.lateness_s
+        return self.switches_at(n) + self.lateness_s
 
     def retention_s(self) -> float:
         """How long a record is kept at least."""
@@ -352,11 +356,11 @@ class GenerationalReader:
     def highwater(self, tp: TopicPartition) -> int | None:
         """The end of the generation ``tp`` is read in, as last fetched."""
         if self.policy is None:
-            return _highwater(self.inner, tp)
+            return self.inner.highwater(tp)
         at = self._positions.get(tp)
         if at is None:
             return None
-        found = _highwater(self.inner, self._physical(tp, at[0]))
+        found = self.inner.highwater(self._physical(tp, at[0]))
         return None if found is None else logical_offset(at[0], found)
 
     async def getmany(
@@ -581,10 +585,6 @@ def _older(ptp: TopicPartition, tp: TopicPartition, oldest: list[int]) -> bool:
     return found is not None and found[0] == tp.topic and bool(oldest) and found[1] < oldest[0]
 
 
-def _highwater(reader: Reader, tp: TopicPartition) -> int | None:
-    return reader.highwater(tp)
-
-
 class GenerationalGroupConsumer:
     """A :class:`GroupConsumer` of a logical topic.
 
@@ -602,9 +602,8 @@ class GenerationalGroupConsumer:
         on_revoked: OnRevoked,
         on_assigned: OnAssigned,
     ) -> None:
-        self._on_revoked = on_revoked
         self._on_assigned = on_assigned
-        self.inner = make_inner(self._revoked, self._assigned)
+        self.inner = make_inner(on_revoked, self._assigned)
         self.reader = reader
         self._unplaced: set[TopicPartition] = set()
 
@@ -684,9 +683,6 @@ class GenerationalGroupConsumer:
         """The group's committed offset of ``tp``."""
         return await self.inner.committed(tp)
 
-    async def _revoked(self, partitions: Sequence[TopicPartition]) -> None:
-        await self._on_revoked(partitions)
-
     def _assigned(self, partitions: Sequence[TopicPartition]) -> None:
         if self.generational:
             self.reader.assign(partitions)
@@ -705,8 +701,8 @@ class GenerationalGroupConsumer:
 class GenerationalProducer:
     """A :class:`Producer` of logical topics over a producer of their generations.
 
-    ``directory`` creates generations; ``inner`` tells at :meth:`start`
-    whether the broker rolls them (through ``names``, the broker's topics).
+    ``directory`` tells at :meth:`start` whether the broker rolls generations
+    (its marker topic), and creates them.
     """
 
     def __init__(
@@ -724,6 +720,8 @@ class GenerationalProducer:
         self._partitions: dict[str, int] = {}
         self._topics: set[str] = set()
         self._precreating: asyncio.Task[None] | None = None
+        self._ahead: int | None = None
+        """The generation last created ahead of its time."""
         self._generation: int | None = None
 
     def __repr__(self) -> str:
@@ -772,10 +770,11 @@ class GenerationalProducer:
         if n != self._generation:
             self._roll(n)
         if (
-            now > self.policy.closes_at(n) - self.policy.lateness_s - _PRECREATE_S
+            self._ahead != n + 1
             and self._precreating is None
-            and any(physical_topic(t, n + 1) not in self._created for t in self._topics)
+            and now > self.policy.switches_at(n) - _PRECREATE_S
         ):
+            self._ahead = n + 1
             self._precreating = asyncio.create_task(self._precreate(n + 1))
         return await self.inner.send_batch(name, partition, records)
 
